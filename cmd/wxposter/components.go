@@ -1,0 +1,110 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/wxposter/wxposter/config"
+	"github.com/wxposter/wxposter/poster"
+	"github.com/wxposter/wxposter/producer"
+	"github.com/wxposter/wxposter/storage"
+	"github.com/wxposter/wxposter/wechat"
+	"github.com/wxposter/wxposter/worker"
+)
+
+// deps are the connections both producer and worker need.
+type deps struct {
+	cfg   *config.Config
+	log   *slog.Logger
+	rdb   *redis.Client
+	store *storage.Store
+	apps  []wechat.App
+}
+
+func newLogger(cfg *config.Config) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, opts))
+}
+
+func connect(ctx context.Context, cfg *config.Config) (*deps, error) {
+	log := newLogger(cfg)
+	slog.SetDefault(log)
+	ropt, err := redis.ParseURL(string(cfg.RedisURL))
+	if err != nil {
+		return nil, fmt.Errorf("WXPOSTER_REDIS_URL: %w", err)
+	}
+	rdb := redis.NewClient(ropt)
+	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := rdb.Ping(pctx).Err(); err != nil {
+		rdb.Close()
+		return nil, fmt.Errorf("redis at %s is not reachable (start it, or run scripts/devenv.sh): %w", ropt.Addr, err)
+	}
+	store, err := storage.New(pctx, storage.Config{
+		Endpoint: cfg.MinIOEndpoint, AccessKey: cfg.MinIOAccessKey, SecretKey: string(cfg.MinIOSecretKey),
+		Secure: cfg.MinIOSecure, Bucket: cfg.Bucket,
+	}, storage.WithPublicBaseURL(cfg.PublicBaseURL))
+	if err != nil {
+		rdb.Close()
+		return nil, fmt.Errorf("minio at %s: %w", cfg.MinIOEndpoint, err)
+	}
+	apps := make([]wechat.App, len(cfg.Apps))
+	for i, a := range cfg.Apps {
+		apps[i] = wechat.App{AppID: a.AppID, Secret: string(a.Secret)}
+	}
+	return &deps{cfg: cfg, log: log, rdb: rdb, store: store, apps: apps}, nil
+}
+
+// imageHosts are the hosts avatars may come from: the configured ones plus
+// our own public base (so posters can reuse images we serve).
+func (d *deps) imageHosts() []string {
+	hosts := append([]string(nil), d.cfg.ImageHosts...)
+	if u, err := url.Parse(d.cfg.PublicBaseURL); err == nil && u.Host != "" {
+		hosts = append(hosts, u.Host)
+	}
+	return hosts
+}
+
+func (d *deps) producer() *producer.Server {
+	keys := make([]string, len(d.cfg.APIKeys))
+	for i, k := range d.cfg.APIKeys {
+		keys[i] = string(k)
+	}
+	return producer.New(d.rdb, d.store,
+		producer.WithApps(d.apps...),
+		producer.WithAPIKeys(keys...),
+		producer.WithImageHosts(d.imageHosts()...),
+		producer.WithQueue(d.cfg.Queue),
+		producer.WithRetention(d.cfg.JobRetention),
+		producer.WithTimeout(d.cfg.JobTimeout),
+		producer.WithMaxRetry(d.cfg.MaxRetry),
+		producer.WithLogger(d.log),
+	)
+}
+
+func (d *deps) worker() (*asynq.Server, *asynq.ServeMux, error) {
+	renderer, err := poster.New(poster.WithLogger(d.log)) // fonts: system paths or WXPOSTER_FONT_DIR
+	if err != nil {
+		return nil, nil, err
+	}
+	wx := wechat.New(d.rdb, wechat.WithBaseURL(d.cfg.WeChatAPIBase), wechat.WithLogger(d.log))
+	fetcher := poster.NewFetcher(poster.WithAllowedHosts(d.imageHosts()...))
+	h := worker.NewHandler(d.rdb, d.apps, wx, d.store, renderer, fetcher, worker.WithLogger(d.log))
+	srv := worker.NewServer(d.rdb, worker.ServerConfig{
+		Queue:        d.cfg.Queue,
+		Concurrency:  d.cfg.WorkerConcurrency,
+		PollInterval: d.cfg.WorkerPollInterval,
+		Logger:       d.log,
+	})
+	return srv, worker.NewMux(h), nil
+}

@@ -1,0 +1,271 @@
+// Package config reads wxposter's configuration from WXPOSTER_* environment
+// variables and validates it at start-up, naming the variable and the rule
+// on any mistake.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"reflect"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/caarlos0/env/v11"
+	"github.com/redis/go-redis/v9"
+)
+
+// Config is the configuration shared by the producer, the worker and dev.
+type Config struct {
+	Listen            string   `env:"WXPOSTER_LISTEN" envDefault:"127.0.0.1:8080"`
+	RedisURL          Secret   `env:"WXPOSTER_REDIS_URL" envDefault:"redis://127.0.0.1:6379/0"`
+	MinIOEndpoint     string   `env:"WXPOSTER_MINIO_ENDPOINT" envDefault:"127.0.0.1:9000"`
+	MinIOAccessKey    string   `env:"WXPOSTER_MINIO_ACCESS_KEY"`
+	MinIOSecretKey    Secret   `env:"WXPOSTER_MINIO_SECRET_KEY"`
+	MinIOSecure       bool     `env:"WXPOSTER_MINIO_SECURE" envDefault:"false"`
+	Bucket            string   `env:"WXPOSTER_BUCKET" envDefault:"wxposter"`
+	PublicBaseURL     string   `env:"WXPOSTER_PUBLIC_BASE_URL"`
+	WeChatAPIBase     string   `env:"WXPOSTER_WECHAT_API_BASE" envDefault:"https://api.weixin.qq.com"`
+	Apps              Apps     `env:"WXPOSTER_APPS"`
+	APIKeys           []Secret `env:"WXPOSTER_API_KEYS" envSeparator:","`
+	WorkerConcurrency int      `env:"WXPOSTER_WORKER_CONCURRENCY" envDefault:"10"`
+
+	// Tuning, with defaults that suit most deployments.
+	Queue              string        `env:"WXPOSTER_QUEUE" envDefault:"posters"`
+	WorkerPollInterval time.Duration `env:"WXPOSTER_WORKER_POLL_INTERVAL" envDefault:"100ms"`
+	JobRetention       time.Duration `env:"WXPOSTER_JOB_RETENTION" envDefault:"24h"`
+	JobTimeout         time.Duration `env:"WXPOSTER_JOB_TIMEOUT" envDefault:"2m"`
+	MaxRetry           int           `env:"WXPOSTER_MAX_RETRY" envDefault:"5"`
+	ImageHosts         []string      `env:"WXPOSTER_IMAGE_HOSTS" envSeparator:"," envDefault:"thirdwx.qlogo.cn,wx.qlogo.cn"`
+	LogLevel           slog.Level    `env:"WXPOSTER_LOG_LEVEL" envDefault:"info"`
+	LogFormat          string        `env:"WXPOSTER_LOG_FORMAT" envDefault:"text"`
+}
+
+// SimConfig configures `wxposter sim`, the WeChat API simulator.
+type SimConfig struct {
+	Listen string `env:"WXPOSTER_SIM_LISTEN" envDefault:"127.0.0.1:9400"`
+	// Apps the simulator knows; when empty, WXPOSTER_APPS.
+	Apps           Apps          `env:"WXPOSTER_SIM_APPS"`
+	Pages          []string      `env:"WXPOSTER_SIM_PAGES" envSeparator:"," envDefault:"pages/index/index,pages/poster/poster,pages/activity/detail"`
+	QuotaPerMinute int           `env:"WXPOSTER_SIM_QUOTA_PER_MINUTE" envDefault:"5000"`
+	ErrorRatio     float64       `env:"WXPOSTER_SIM_ERROR_RATIO" envDefault:"0"`
+	Latency        time.Duration `env:"WXPOSTER_SIM_LATENCY" envDefault:"0s"`
+}
+
+// Error is one invalid variable.
+type Error struct {
+	Var  string
+	Rule string
+}
+
+func (e *Error) Error() string { return e.Var + ": " + e.Rule }
+
+// Load reads and validates Config from the process environment.
+func Load() (*Config, error) { return LoadFrom(nil) }
+
+// LoadFrom reads Config from environ (KEY=VALUE pairs); nil means the process
+// environment. Tests use it to avoid mutating the real environment.
+func LoadFrom(environ map[string]string) (*Config, error) {
+	var c Config
+	if err := parse(&c, environ); err != nil {
+		return nil, err
+	}
+	if err := c.validate(); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+// LoadSim reads and validates SimConfig; environ as in LoadFrom.
+func LoadSim(environ map[string]string) (*SimConfig, error) {
+	var c SimConfig
+	if err := parse(&c, environ); err != nil {
+		return nil, err
+	}
+	if len(c.Apps) == 0 {
+		var base struct {
+			Apps Apps `env:"WXPOSTER_APPS"`
+		}
+		if err := parse(&base, environ); err != nil {
+			return nil, err
+		}
+		c.Apps = base.Apps
+	}
+	var errs []error
+	add := func(v, rule string) { errs = append(errs, &Error{v, rule}) }
+	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
+		add("WXPOSTER_SIM_LISTEN", "must be host:port")
+	}
+	if len(c.Apps) == 0 {
+		add("WXPOSTER_SIM_APPS", "at least one appid:secret is required (or set WXPOSTER_APPS)")
+	}
+	if c.QuotaPerMinute < 0 {
+		add("WXPOSTER_SIM_QUOTA_PER_MINUTE", "must be >= 0 (0 means unlimited)")
+	}
+	if c.ErrorRatio < 0 || c.ErrorRatio > 1 {
+		add("WXPOSTER_SIM_ERROR_RATIO", "must be between 0 and 1")
+	}
+	if c.Latency < 0 {
+		add("WXPOSTER_SIM_LATENCY", "must not be negative")
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+func parse(v any, environ map[string]string) error {
+	err := env.ParseWithOptions(v, env.Options{Environment: environ})
+	if err == nil {
+		return nil
+	}
+	// Rewrite the library's errors so that each names the variable, not the
+	// Go field, and never echoes the offending value (it may be a secret).
+	var agg env.AggregateError
+	if !errors.As(err, &agg) {
+		return fmt.Errorf("config: %w", err)
+	}
+	vars := envNames(v)
+	var out []error
+	for _, e := range agg.Errors {
+		var pe env.ParseError
+		if errors.As(e, &pe) {
+			out = append(out, &Error{vars[pe.Name], "cannot be read as " + describe(pe.Type) + ruleOf(pe.Err)})
+			continue
+		}
+		out = append(out, e)
+	}
+	return errors.Join(out...)
+}
+
+// ruleOf surfaces the rule from our own parsers, which never include values.
+func ruleOf(err error) string {
+	var ce *Error
+	if errors.As(err, &ce) {
+		return ": " + ce.Rule
+	}
+	return ""
+}
+
+func describe(t reflect.Type) string {
+	switch t {
+	case reflect.TypeFor[time.Duration]():
+		return "a duration (e.g. 250ms, 30s, 24h)"
+	case reflect.TypeFor[bool]():
+		return "a boolean (true or false)"
+	case reflect.TypeFor[int]():
+		return "an integer"
+	case reflect.TypeFor[float64]():
+		return "a number"
+	case reflect.TypeFor[slog.Level]():
+		return "a log level (debug, info, warn, error)"
+	case reflect.TypeFor[Apps]():
+		return "a comma-separated list of appid:secret"
+	}
+	return t.String()
+}
+
+func envNames(v any) map[string]string {
+	m := map[string]string{}
+	t := reflect.TypeOf(v).Elem()
+	for i := range t.NumField() {
+		f := t.Field(i)
+		m[f.Name] = strings.Split(f.Tag.Get("env"), ",")[0]
+	}
+	return m
+}
+
+var bucketRE = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
+
+func (c *Config) validate() error {
+	var errs []error
+	add := func(v, rule string) { errs = append(errs, &Error{v, rule}) }
+
+	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
+		add("WXPOSTER_LISTEN", "must be host:port, e.g. 127.0.0.1:8080")
+	}
+	if _, err := redis.ParseURL(string(c.RedisURL)); err != nil {
+		add("WXPOSTER_REDIS_URL", "must be a redis:// or rediss:// URL, e.g. redis://127.0.0.1:6379/0")
+	}
+	if strings.Contains(c.MinIOEndpoint, "://") || strings.Contains(c.MinIOEndpoint, "/") || c.MinIOEndpoint == "" {
+		add("WXPOSTER_MINIO_ENDPOINT", "must be host:port without a scheme, e.g. 127.0.0.1:9000")
+	}
+	if c.MinIOAccessKey == "" {
+		add("WXPOSTER_MINIO_ACCESS_KEY", "is required")
+	}
+	if c.MinIOSecretKey == "" {
+		add("WXPOSTER_MINIO_SECRET_KEY", "is required")
+	}
+	if !bucketRE.MatchString(c.Bucket) || strings.Contains(c.Bucket, "..") {
+		add("WXPOSTER_BUCKET", "must be a valid bucket name: 3-63 lowercase letters, digits, dots and hyphens")
+	}
+	if c.PublicBaseURL == "" {
+		scheme := "http"
+		if c.MinIOSecure {
+			scheme = "https"
+		}
+		c.PublicBaseURL = scheme + "://" + c.MinIOEndpoint + "/" + c.Bucket
+	}
+	c.PublicBaseURL = strings.TrimRight(c.PublicBaseURL, "/")
+	if !isHTTPURL(c.PublicBaseURL) {
+		add("WXPOSTER_PUBLIC_BASE_URL", "must be an absolute http(s) URL")
+	}
+	c.WeChatAPIBase = strings.TrimRight(c.WeChatAPIBase, "/")
+	if !isHTTPURL(c.WeChatAPIBase) {
+		add("WXPOSTER_WECHAT_API_BASE", "must be an absolute http(s) URL")
+	}
+	if len(c.Apps) == 0 {
+		add("WXPOSTER_APPS", "at least one appid:secret is required")
+	}
+	for _, k := range c.APIKeys {
+		if len(k) < 16 {
+			add("WXPOSTER_API_KEYS", "each key must be at least 16 characters")
+			break
+		}
+	}
+	if c.WorkerConcurrency < 1 || c.WorkerConcurrency > 1000 {
+		add("WXPOSTER_WORKER_CONCURRENCY", "must be between 1 and 1000")
+	}
+	if c.Queue == "" || strings.ContainsAny(c.Queue, " {}:") {
+		add("WXPOSTER_QUEUE", "must be a non-empty name without spaces, braces or colons")
+	}
+	if c.WorkerPollInterval < 10*time.Millisecond || c.WorkerPollInterval > 10*time.Second {
+		add("WXPOSTER_WORKER_POLL_INTERVAL", "must be between 10ms and 10s")
+	}
+	if c.JobRetention < time.Minute {
+		add("WXPOSTER_JOB_RETENTION", "must be at least 1m")
+	}
+	if c.JobTimeout < time.Second {
+		add("WXPOSTER_JOB_TIMEOUT", "must be at least 1s")
+	}
+	if c.MaxRetry < 0 || c.MaxRetry > 50 {
+		add("WXPOSTER_MAX_RETRY", "must be between 0 and 50")
+	}
+	switch c.LogFormat {
+	case "text", "json":
+	default:
+		add("WXPOSTER_LOG_FORMAT", "must be text or json")
+	}
+	return errors.Join(errs...)
+}
+
+func isHTTPURL(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
+}
+
+// App returns the app named by name (an appid); "" means the default app.
+func (c *Config) App(name string) (App, bool) {
+	if name == "" {
+		return c.Apps[0], true
+	}
+	for _, a := range c.Apps {
+		if a.AppID == name {
+			return a, true
+		}
+	}
+	return App{}, false
+}

@@ -1,0 +1,71 @@
+package poster
+
+import (
+	"errors"
+	"io/fs"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"golang.org/x/image/font/sfnt"
+)
+
+func TestFontsAreNotoSansCJKSC(t *testing.T) {
+	r := newTestRenderer(t)
+	var buf sfnt.Buffer
+	for name, f := range map[string]*sfnt.Font{"regular": r.fonts.regular, "bold": r.fonts.bold} {
+		if got := familyName(f, &buf); got != faceName {
+			t.Errorf("%s face is %q, want %q", name, got, faceName)
+		}
+	}
+	if r.fonts.regular == r.fonts.bold {
+		t.Error("bold is the regular font: Bold TTC not loaded")
+	}
+}
+
+func TestNewFontNotFound(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv(FontDirEnv, dir)
+	missing := filepath.Join(dir, "nope.ttc")
+	_, err := New(WithFontFiles(missing, ""))
+	if err == nil {
+		t.Fatal("New succeeded without a font")
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("error %v is not fs.ErrNotExist", err)
+	}
+	for _, want := range []string{missing, "apt-get install fonts-noto-cjk", FontDirEnv} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not mention %q", err, want)
+		}
+	}
+}
+
+func TestFontCandidates(t *testing.T) {
+	t.Setenv(FontDirEnv, "/opt/fonts")
+	got := fontCandidates("Bold")
+	want := []string{
+		"/opt/fonts/NotoSansCJK-Bold.ttc",
+		"/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc",
+		"/usr/share/fonts/noto-cjk/NotoSansCJK-Bold.ttc",
+	}
+	if got[0] != want[0] {
+		t.Errorf("first candidate = %s, want %s ($%s first)", got[0], want[0], FontDirEnv)
+	}
+	for _, w := range want {
+		if !strings.Contains(strings.Join(got, "\n"), w) {
+			t.Errorf("candidates %q lack %s", got, w)
+		}
+	}
+}
+
+func TestLoadFontRejectsNonFont(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "x.ttc")
+	if err := writeFile(p, []byte("not a font at all")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := loadFont(p, slog.Default()); err == nil || !strings.Contains(err.Error(), p) {
+		t.Errorf("loadFont(garbage) = %v, want an error naming the file", err)
+	}
+}

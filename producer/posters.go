@@ -1,0 +1,280 @@
+package producer
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/wxposter/wxposter/poster"
+	"github.com/wxposter/wxposter/tasks"
+	"github.com/wxposter/wxposter/wechat"
+)
+
+// posterRequest is the body of POST /v1/posters.
+type posterRequest struct {
+	App        string            `json:"app"`
+	Template   string            `json:"template"`
+	Page       string            `json:"page"`
+	Scene      string            `json:"scene"`
+	EnvVersion string            `json:"env_version"`
+	Width      int               `json:"width"`
+	CheckPath  *bool             `json:"check_path"`
+	AutoColor  bool              `json:"auto_color"`
+	LineColor  *wechat.Color     `json:"line_color"`
+	IsHyaline  bool              `json:"is_hyaline"`
+	Data       map[string]string `json:"data"`
+}
+
+// Limits on data, so that one request cannot make a huge payload.
+const (
+	maxBody      = 64 << 10
+	maxDataKeys  = 32
+	maxKeyLen    = 64
+	maxValueLen  = 1024
+	dataURLField = "avatar"
+)
+
+// jobView is a job as the API shows it.
+type jobView struct {
+	ID        string          `json:"id"`
+	Status    string          `json:"status"`
+	URL       string          `json:"url,omitempty"`
+	Error     *tasks.JobError `json:"error,omitempty"`
+	Attempts  int             `json:"attempts"`
+	StatusURL string          `json:"status_url,omitempty"`
+}
+
+func (s *Server) createPoster(w http.ResponseWriter, r *http.Request) {
+	var req posterRequest
+	if field, rule, ok := decodeJSON(w, r, &req); !ok {
+		invalid(w, field, rule)
+		return
+	}
+	payload, field, rule := s.payload(r.Context(), &req)
+	if field != "" {
+		invalid(w, field, rule)
+		return
+	}
+	id := payload.JobID()
+	ctx := r.Context()
+	key := tasks.PosterKey(id, payload.PosterExt())
+
+	// A poster already made is answered from storage: no job, no WeChat call.
+	exists, err := s.store.Exists(ctx, key)
+	if err != nil {
+		s.unavailable(w, r, "check storage", err)
+		return
+	}
+	if exists {
+		writeJSON(w, http.StatusOK, jobView{ID: id, Status: statusSucceeded, URL: s.store.URL(key)})
+		return
+	}
+	view, err := s.enqueue(ctx, id, payload)
+	if err != nil {
+		s.unavailable(w, r, "enqueue", err)
+		return
+	}
+	view.StatusURL = "/v1/posters/" + id
+	code := http.StatusAccepted
+	if view.Status == statusSucceeded {
+		code = http.StatusOK
+	}
+	writeJSON(w, code, view)
+}
+
+// enqueue submits the job once. The task id is the content hash, so a
+// duplicate in flight is the same job; a job that failed is replaced, since
+// asking again is how a client retries after fixing the cause (publishing the
+// page, say).
+func (s *Server) enqueue(ctx context.Context, id string, p tasks.PosterPayload) (*jobView, error) {
+	body, err := json.Marshal(p)
+	if err != nil {
+		return nil, fmt.Errorf("encode payload: %w", err)
+	}
+	task := asynq.NewTask(tasks.TypeGeneratePoster, body)
+	opts := []asynq.Option{
+		asynq.Queue(s.queue), asynq.TaskID(id), asynq.Retention(s.retention),
+		asynq.MaxRetry(s.maxRetry), asynq.Timeout(s.timeout),
+	}
+	for range 3 {
+		_, err := s.client.EnqueueContext(ctx, task, opts...)
+		if err == nil {
+			return &jobView{ID: id, Status: statusQueued}, nil
+		}
+		if !errors.Is(err, asynq.ErrTaskIDConflict) {
+			return nil, err
+		}
+		info, err := s.inspector.GetTaskInfo(s.queue, id)
+		if isNotFound(err) {
+			continue // finished and cleaned up in between: enqueue again
+		}
+		if err != nil {
+			return nil, err
+		}
+		if info.State != asynq.TaskStateArchived {
+			return s.view(info), nil
+		}
+		if err := s.inspector.DeleteTask(s.queue, id); err != nil && !isNotFound(err) {
+			return nil, fmt.Errorf("replace failed job: %w", err)
+		}
+		s.log.InfoContext(ctx, "retrying failed job on new request", "job", id)
+	}
+	return nil, errors.New("job id kept conflicting")
+}
+
+// payload validates req and turns it into the job's payload. It returns the
+// offending field and rule on bad input.
+func (s *Server) payload(ctx context.Context, req *posterRequest) (tasks.PosterPayload, string, string) {
+	var p tasks.PosterPayload
+	app, ok := s.app(req.App)
+	if !ok {
+		return p, "app", "is not a configured app (use its appid)"
+	}
+	p.AppID = app.AppID
+	p.RendererVersion = poster.RendererVersion
+	p.Code = wechat.UnlimitedCode{
+		Scene: req.Scene, Page: req.Page, CheckPath: req.CheckPath, EnvVersion: req.EnvVersion,
+		Width: req.Width, AutoColor: req.AutoColor, LineColor: req.LineColor, IsHyaline: req.IsHyaline,
+	}
+	if err := p.Code.Validate(); err != nil {
+		var fe *wechat.FieldError
+		if errors.As(err, &fe) {
+			return p, fe.Field, fe.Rule
+		}
+		return p, "body", err.Error()
+	}
+	if req.Template == "" {
+		if len(req.Data) > 0 {
+			return p, "data", "is only used with a template"
+		}
+		return p, "", ""
+	}
+	version, required, ok, err := s.templates.Lookup(ctx, req.Template)
+	switch {
+	case err != nil:
+		return p, "template", "could not be looked up: " + err.Error()
+	case !ok:
+		return p, "template", "is not a known template"
+	}
+	p.Template, p.TemplateVersion = req.Template, version
+	if field, rule := s.validateData(req.Data, required); field != "" {
+		return p, field, rule
+	}
+	p.Data = req.Data
+	return p, "", ""
+}
+
+func (s *Server) validateData(data map[string]string, required []string) (string, string) {
+	if len(data) > maxDataKeys {
+		return "data", fmt.Sprintf("must have at most %d keys", maxDataKeys)
+	}
+	for k, v := range data {
+		switch {
+		case k == "" || len(k) > maxKeyLen:
+			return "data", fmt.Sprintf("keys must be 1-%d characters", maxKeyLen)
+		case utf8.RuneCountInString(v) > maxValueLen:
+			return "data." + k, fmt.Sprintf("must be at most %d characters", maxValueLen)
+		}
+	}
+	for _, k := range required {
+		if data[k] == "" {
+			return "data." + k, "is required by the template"
+		}
+	}
+	if v := data[dataURLField]; v != "" {
+		u, err := url.Parse(v)
+		switch {
+		case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
+			return "data." + dataURLField, "must be an http(s) URL"
+		case !s.imageHosts[strings.ToLower(u.Host)] && !s.imageHosts[strings.ToLower(u.Hostname())]:
+			return "data." + dataURLField, "host is not an allowed image host (WXPOSTER_IMAGE_HOSTS)"
+		}
+	}
+	return "", ""
+}
+
+func (s *Server) app(name string) (wechat.App, bool) {
+	if len(s.apps) == 0 {
+		return wechat.App{}, false
+	}
+	if name == "" {
+		return s.apps[0], true
+	}
+	for _, a := range s.apps {
+		if a.AppID == name {
+			return a, true
+		}
+	}
+	return wechat.App{}, false
+}
+
+// decodeJSON reads a JSON body strictly: one object, known fields only,
+// right types. On failure it returns the field to blame and the rule.
+func decodeJSON(w http.ResponseWriter, r *http.Request, v any) (field, rule string, ok bool) {
+	if mt := r.Header.Get("Content-Type"); mt != "" && !strings.HasPrefix(mt, "application/json") {
+		return "body", "must be JSON (Content-Type: application/json)", false
+	}
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
+	dec.DisallowUnknownFields()
+	err := dec.Decode(v)
+	if err == nil && dec.More() {
+		err = errors.New("trailing data")
+	}
+	if err == nil {
+		if _, terr := dec.Token(); terr != io.EOF {
+			err = errors.New("trailing data")
+		}
+	}
+	if err == nil {
+		return "", "", true
+	}
+	var (
+		typeErr *json.UnmarshalTypeError
+		maxErr  *http.MaxBytesError
+	)
+	switch {
+	case errors.As(err, &typeErr):
+		return typeErr.Field, "must be a JSON " + jsonKind(typeErr.Type.Kind().String()), false
+	case errors.As(err, &maxErr):
+		return "body", fmt.Sprintf("must be at most %d bytes", maxBody), false
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		return name, "is not a known field", false
+	case errors.Is(err, io.EOF):
+		return "body", "must be a JSON object", false
+	}
+	return "body", "is not valid JSON: " + err.Error(), false
+}
+
+func jsonKind(goKind string) string {
+	switch goKind {
+	case "int", "int64", "float64":
+		return "number"
+	case "bool":
+		return "boolean"
+	case "map", "struct":
+		return "object"
+	case "ptr":
+		return "value of the right type"
+	}
+	return goKind
+}
+
+// BuiltinTemplates is the catalogue of templates compiled into wxposter.
+type BuiltinTemplates struct{}
+
+// Lookup implements Templates.
+func (BuiltinTemplates) Lookup(_ context.Context, name string) (int, []string, bool, error) {
+	if name == poster.DefaultTemplate {
+		return poster.DefaultTemplateVersion, nil, true, nil
+	}
+	return 0, nil, false, nil
+}

@@ -1,0 +1,204 @@
+// Package producer is wxposter's HTTP API: it validates poster requests,
+// enqueues jobs with asynq and answers status polls. It does no rendering.
+package producer
+
+import (
+	"context"
+	"crypto/subtle"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/wxposter/wxposter/tasks"
+	"github.com/wxposter/wxposter/wechat"
+)
+
+// Objects is the part of storage the producer needs.
+type Objects interface {
+	Exists(ctx context.Context, key string) (bool, error)
+	URL(key string) string
+	Ping(ctx context.Context) error
+}
+
+// Templates tells which poster templates exist and their current versions.
+type Templates interface {
+	// Lookup returns the template's version and the data fields it requires.
+	Lookup(ctx context.Context, name string) (version int, required []string, ok bool, err error)
+}
+
+// Server is the producer's HTTP handler.
+type Server struct {
+	rdb       redis.UniversalClient
+	client    *asynq.Client
+	inspector *asynq.Inspector
+	store     Objects
+	templates Templates
+	log       *slog.Logger
+
+	apps       []wechat.App
+	apiKeys    [][]byte
+	imageHosts map[string]bool
+	queue      string
+	retention  time.Duration
+	timeout    time.Duration
+	maxRetry   int
+	maxWait    time.Duration
+	mux        *http.ServeMux
+}
+
+// Option configures a Server.
+type Option func(*Server)
+
+// WithApps sets the mini-programs; the first is the default.
+func WithApps(apps ...wechat.App) Option { return func(s *Server) { s.apps = apps } }
+
+// WithAPIKeys requires "Authorization: Bearer <key>" with one of keys.
+// Without keys the API is open (and New logs a warning).
+func WithAPIKeys(keys ...string) Option {
+	return func(s *Server) {
+		for _, k := range keys {
+			s.apiKeys = append(s.apiKeys, []byte(k))
+		}
+	}
+}
+
+// WithImageHosts sets the hosts data.avatar URLs may point to.
+func WithImageHosts(hosts ...string) Option {
+	return func(s *Server) {
+		for _, h := range hosts {
+			s.imageHosts[strings.ToLower(h)] = true
+		}
+	}
+}
+
+// WithQueue sets the asynq queue (default "posters").
+func WithQueue(q string) Option { return func(s *Server) { s.queue = q } }
+
+// WithRetention sets how long finished jobs stay pollable (default 24 h).
+func WithRetention(d time.Duration) Option { return func(s *Server) { s.retention = d } }
+
+// WithTimeout sets a job's time limit per attempt (default 2 min).
+func WithTimeout(d time.Duration) Option { return func(s *Server) { s.timeout = d } }
+
+// WithMaxRetry sets how often a job is retried on transient errors (default 5).
+func WithMaxRetry(n int) Option { return func(s *Server) { s.maxRetry = n } }
+
+// WithTemplates sets the template catalogue (default: the built-in ones).
+func WithTemplates(t Templates) Option { return func(s *Server) { s.templates = t } }
+
+// WithLogger sets the logger.
+func WithLogger(l *slog.Logger) Option { return func(s *Server) { s.log = l } }
+
+// New returns the API server. rdb is the Redis asynq uses.
+func New(rdb redis.UniversalClient, store Objects, opts ...Option) *Server {
+	s := &Server{
+		rdb:        rdb,
+		client:     asynq.NewClientFromRedisClient(rdb),
+		inspector:  asynq.NewInspectorFromRedisClient(rdb),
+		store:      store,
+		templates:  BuiltinTemplates{},
+		log:        slog.Default(),
+		imageHosts: map[string]bool{},
+		queue:      tasks.DefaultQueue,
+		retention:  24 * time.Hour,
+		timeout:    2 * time.Minute,
+		maxRetry:   5,
+		maxWait:    30 * time.Second,
+	}
+	for _, o := range opts {
+		o(s)
+	}
+	if len(s.apiKeys) == 0 {
+		s.log.Warn("WXPOSTER_API_KEYS is empty: the API is open to anyone who can reach it")
+	}
+	s.routes()
+	return s
+}
+
+func (s *Server) routes() {
+	m := http.NewServeMux()
+	m.HandleFunc("GET /healthz", s.healthz)
+	m.HandleFunc("GET /readyz", s.readyz)
+	m.Handle("POST /v1/posters", s.auth(http.HandlerFunc(s.createPoster)))
+	m.Handle("GET /v1/posters/{id}", s.auth(http.HandlerFunc(s.getPoster)))
+	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, "not_found", "no such endpoint: "+r.Method+" "+r.URL.Path, "")
+	})
+	s.mux = m
+}
+
+// ServeHTTP serves the API with panic recovery and access logs.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+	defer func() {
+		if v := recover(); v != nil {
+			s.log.ErrorContext(r.Context(), "panic in handler", "panic", v, "path", r.URL.Path)
+			writeError(rec, http.StatusInternalServerError, "internal", "internal error", "")
+		}
+		s.log.InfoContext(r.Context(), "http", "method", r.Method, "path", r.URL.Path,
+			"status", rec.status, "took", time.Since(start))
+	}()
+	s.mux.ServeHTTP(rec, r)
+}
+
+// Close releases the asynq client and inspector (not rdb).
+func (s *Server) Close() error {
+	s.inspector.Close()
+	return s.client.Close()
+}
+
+func (s *Server) auth(next http.Handler) http.Handler {
+	if len(s.apiKeys) == 0 {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if ok {
+			for _, k := range s.apiKeys {
+				if subtle.ConstantTimeCompare([]byte(got), k) == 1 {
+					next.ServeHTTP(w, r)
+					return
+				}
+			}
+		}
+		w.Header().Set("WWW-Authenticate", `Bearer realm="wxposter"`)
+		writeError(w, http.StatusUnauthorized, "unauthorized", "missing or unknown API key (Authorization: Bearer <key>)", "")
+	})
+}
+
+func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	checks := map[string]string{"redis": "ok", "minio": "ok"}
+	ok := true
+	if err := s.rdb.Ping(ctx).Err(); err != nil {
+		checks["redis"], ok = err.Error(), false
+	}
+	if err := s.store.Ping(ctx); err != nil {
+		checks["minio"], ok = err.Error(), false
+	}
+	status := http.StatusOK
+	if !ok {
+		status = http.StatusServiceUnavailable
+	}
+	writeJSON(w, status, map[string]any{"ready": ok, "checks": checks})
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (r *statusRecorder) WriteHeader(code int) {
+	r.status = code
+	r.ResponseWriter.WriteHeader(code)
+}

@@ -1,0 +1,182 @@
+package producer
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"regexp"
+	"strconv"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/wxposter/wxposter/tasks"
+)
+
+// Job statuses of the API.
+const (
+	statusQueued    = "queued"
+	statusRunning   = "running"
+	statusRetrying  = "retrying"
+	statusSucceeded = "succeeded"
+	statusFailed    = "failed"
+)
+
+var jobIDRE = regexp.MustCompile(`^[0-9a-f]{32}$`)
+
+func (s *Server) getPoster(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	if !jobIDRE.MatchString(id) {
+		writeError(w, http.StatusNotFound, "not_found", "no such job", "id")
+		return
+	}
+	wait := 0
+	if v := r.URL.Query().Get("wait"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 || n > int(s.maxWait/time.Second) {
+			invalid(w, "wait", "must be an integer number of seconds between 0 and 30")
+			return
+		}
+		wait = n
+	}
+	view, err := s.status(r.Context(), id, time.Duration(wait)*time.Second)
+	switch {
+	case errors.Is(err, errNoJob):
+		writeError(w, http.StatusNotFound, "not_found", "no such job (unknown, or expired after retention)", "id")
+	case err != nil:
+		s.unavailable(w, r, "read job", err)
+	default:
+		writeJSON(w, http.StatusOK, view)
+	}
+}
+
+var errNoJob = errors.New("no such job")
+
+// status reads the job, waiting up to wait for it to end. Waiters subscribe
+// to the job's done channel before reading, so a worker finishing between
+// the read and the wait still wakes them; a slow tick covers lost messages.
+func (s *Server) status(ctx context.Context, id string, wait time.Duration) (*jobView, error) {
+	view, err := s.read(ctx, id)
+	if err != nil || wait == 0 || view.ended() {
+		return view, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
+	sub := s.rdb.Subscribe(ctx, tasks.DoneChannel(id))
+	defer sub.Close()
+	if _, err := sub.Receive(ctx); err != nil { // subscription confirmed
+		return view, nil
+	}
+	done := sub.Channel()
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		if view, err = s.read(ctx, id); err != nil || view.ended() {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return s.readDetached(ctx, id, view)
+		case <-done:
+		case <-tick.C:
+		}
+	}
+	if ctx.Err() != nil {
+		return s.readDetached(ctx, id, view)
+	}
+	return view, err
+}
+
+// readDetached re-reads after the wait ran out (the request's context may be
+// done, but the answer is still owed).
+func (s *Server) readDetached(ctx context.Context, id string, last *jobView) (*jobView, error) {
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+	defer cancel()
+	if v, err := s.read(rctx, id); err == nil {
+		return v, nil
+	}
+	return last, nil
+}
+
+func (s *Server) read(ctx context.Context, id string) (*jobView, error) {
+	info, err := s.inspector.GetTaskInfo(s.queue, id)
+	if err == nil {
+		return s.view(info), nil
+	}
+	if !isNotFound(err) {
+		return nil, err
+	}
+	// Past retention the task is gone but the poster may well be stored.
+	for _, ext := range []string{"jpg", "png"} {
+		key := tasks.PosterKey(id, ext)
+		ok, err := s.store.Exists(ctx, key)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			return &jobView{ID: id, Status: statusSucceeded, URL: s.store.URL(key)}, nil
+		}
+	}
+	return nil, errNoJob
+}
+
+// view maps an asynq task to the API's job. A job counts as succeeded as
+// soon as its URL is recorded (the upload is done by then), and as failed as
+// soon as the worker recorded a final error, even before asynq moves it out
+// of "active": pollers then return without waiting for the bookkeeping.
+func (s *Server) view(info *asynq.TaskInfo) *jobView {
+	v := &jobView{ID: info.ID}
+	var res tasks.Result
+	if len(info.Result) > 0 {
+		_ = json.Unmarshal(info.Result, &res)
+	}
+	switch info.State {
+	case asynq.TaskStateCompleted:
+		v.Status = statusSucceeded
+	case asynq.TaskStateArchived:
+		v.Status = statusFailed
+	case asynq.TaskStateActive:
+		v.Status = statusRunning
+		if res.URL != "" {
+			v.Status = statusSucceeded
+		} else if res.Final && res.Error != nil {
+			v.Status = statusFailed
+		}
+	case asynq.TaskStateRetry:
+		v.Status = statusRetrying
+	default: // pending, scheduled, aggregating
+		v.Status = statusQueued
+		if info.Retried > 0 {
+			v.Status = statusRetrying
+		}
+	}
+	switch v.Status {
+	case statusSucceeded:
+		v.URL = res.URL
+		v.Attempts = info.Retried + 1
+	case statusFailed:
+		v.Error = res.Error
+		if v.Error == nil {
+			v.Error = &tasks.JobError{Code: "failed", Message: info.LastErr}
+		}
+		v.Attempts = info.Retried + 1
+	case statusRunning:
+		v.Attempts = info.Retried + 1
+	default:
+		v.Attempts = info.Retried
+		v.Error = res.Error // the last transient error, if any
+	}
+	return v
+}
+
+func (v *jobView) ended() bool { return v.Status == statusSucceeded || v.Status == statusFailed }
+
+func isNotFound(err error) bool {
+	return errors.Is(err, asynq.ErrTaskNotFound) || errors.Is(err, asynq.ErrQueueNotFound)
+}
+
+func (s *Server) unavailable(w http.ResponseWriter, r *http.Request, what string, err error) {
+	s.log.ErrorContext(r.Context(), "backend unavailable", "op", what, "err", err)
+	writeError(w, http.StatusServiceUnavailable, "unavailable", "could not "+what+"; try again", "")
+}

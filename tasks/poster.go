@@ -1,0 +1,105 @@
+// Package tasks is the job contract shared by the producer and the workers:
+// the task type, its payload, how a job's id and its objects' keys are derived,
+// and the result a worker records.
+package tasks
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+
+	"github.com/wxposter/wxposter/wechat"
+)
+
+// TypeGeneratePoster is the asynq task type of a poster job.
+const TypeGeneratePoster = "poster:generate"
+
+// DefaultQueue is the asynq queue poster jobs go to.
+const DefaultQueue = "posters"
+
+// PosterPayload is everything a worker needs to make one poster. It is also
+// exactly what the job id hashes, so two equal requests are one job.
+type PosterPayload struct {
+	AppID string `json:"app_id"`
+	// Template is the poster template; "" means the plain code image.
+	Template        string `json:"template,omitempty"`
+	TemplateVersion int    `json:"template_version,omitempty"`
+	// RendererVersion changes whenever rendering changes its output, so that
+	// a new release never serves a poster drawn by the old one.
+	RendererVersion int                  `json:"renderer_version"`
+	Code            wechat.UnlimitedCode `json:"code"`
+	Data            map[string]string    `json:"data,omitempty"`
+}
+
+// Normalize returns the canonical form of p: WeChat defaults filled in and
+// an empty data map dropped.
+func (p PosterPayload) Normalize() PosterPayload {
+	p.Code = p.Code.Normalize()
+	if len(p.Data) == 0 {
+		p.Data = nil
+	}
+	if p.Template == "" {
+		p.TemplateVersion = 0
+		p.Data = nil // the plain code uses no data
+	}
+	return p
+}
+
+// JobID is the content hash of the normalised payload. json.Marshal sorts map
+// keys and writes struct fields in a fixed order, so the encoding is canonical.
+func (p PosterPayload) JobID() string {
+	b, err := json.Marshal(p.Normalize())
+	if err != nil {
+		panic(fmt.Sprintf("tasks: payload not encodable: %v", err)) // only plain types inside
+	}
+	sum := sha256.Sum256(append([]byte("poster/v1\n"), b...))
+	return hex.EncodeToString(sum[:16])
+}
+
+// PosterExt is the file extension of the finished poster: a template is
+// rendered to JPEG; a plain code keeps WeChat's format, PNG when transparent.
+func (p PosterPayload) PosterExt() string {
+	if p.Template == "" && p.Code.IsHyaline {
+		return "png"
+	}
+	return "jpg"
+}
+
+// PosterKey is the object key of the finished poster of job id.
+func PosterKey(id, ext string) string { return "posters/" + id + "." + ext }
+
+// CodeKey is the object key of a mini-program code: it hashes every parameter
+// WeChat draws with, so the same code is fetched from WeChat once.
+func CodeKey(appID string, c wechat.UnlimitedCode) string {
+	c = c.Normalize()
+	b, _ := json.Marshal(struct {
+		AppID string               `json:"app_id"`
+		Code  wechat.UnlimitedCode `json:"code"`
+	}{appID, c})
+	sum := sha256.Sum256(append([]byte("code/v1\n"), b...))
+	return "codes/" + appID + "/" + hex.EncodeToString(sum[:16])
+}
+
+// Result is what a worker records on the task (asynq ResultWriter) and what
+// the status endpoint reads back.
+type Result struct {
+	URL   string    `json:"url,omitempty"`
+	Key   string    `json:"key,omitempty"`
+	Error *JobError `json:"error,omitempty"`
+	// Final marks an error after which the job will not run again.
+	Final bool `json:"final,omitempty"`
+}
+
+// JobError is a job's failure as shown to clients: a WeChat errcode (or a
+// wxposter code such as "render_failed") and a readable message.
+type JobError struct {
+	Code string `json:"code"`
+	// Errcode is WeChat's errcode as a number, when WeChat caused the failure.
+	Errcode *int   `json:"errcode,omitempty"`
+	Message string `json:"message"`
+}
+
+// DoneChannel is the Redis pub/sub channel a worker publishes to when job id
+// has recorded a final result, so that waiting pollers wake at once.
+func DoneChannel(id string) string { return "wxposter:done:" + id }

@@ -1,0 +1,57 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/bsm/redislock"
+
+	"github.com/wxposter/wxposter/storage"
+	"github.com/wxposter/wxposter/tasks"
+	"github.com/wxposter/wxposter/wechat"
+)
+
+// code returns the mini-program code for req, fetching it from WeChat only
+// if no worker has stored it yet. A Redis lock per code makes concurrent
+// jobs needing the same code (two templates, same scene) wait for one fetch
+// instead of each spending WeChat quota.
+func (h *Handler) code(ctx context.Context, app wechat.App, req wechat.UnlimitedCode) (*wechat.Image, error) {
+	key := tasks.CodeKey(app.AppID, req)
+	if img, err := h.storedCode(ctx, key); err != nil || img != nil {
+		return img, err
+	}
+	lock, err := redislock.Obtain(ctx, h.rdb, "wxposter:lock:"+key, h.codeLock, &redislock.Options{
+		RetryStrategy: redislock.LinearBackoff(50 * time.Millisecond),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("lock code %s: %w", key, err)
+	}
+	defer lock.Release(context.WithoutCancel(ctx))
+
+	// The previous holder may have stored it while we waited.
+	if img, err := h.storedCode(ctx, key); err != nil || img != nil {
+		return img, err
+	}
+	img, err := h.codes.GetUnlimitedCode(ctx, app, req.Normalize())
+	if err != nil {
+		return nil, err
+	}
+	if err := h.store.Put(ctx, key, img.Data, storage.PutOptions{ContentType: img.ContentType, CacheControl: storage.ImmutableCache}); err != nil {
+		return nil, err
+	}
+	h.log.InfoContext(ctx, "fetched code from WeChat", "app", app.AppID, "key", key, "bytes", len(img.Data))
+	return img, nil
+}
+
+func (h *Handler) storedCode(ctx context.Context, key string) (*wechat.Image, error) {
+	obj, err := h.store.Get(ctx, key)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &wechat.Image{Data: obj.Data, ContentType: obj.ContentType}, nil
+}

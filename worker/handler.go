@@ -1,0 +1,227 @@
+// Package worker runs poster jobs: it gets the mini-program code (from
+// storage, or once from WeChat), composites the poster, uploads it and
+// records its URL on the task.
+package worker
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"image"
+	"image/draw"
+	"log/slog"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/wxposter/wxposter/poster"
+	"github.com/wxposter/wxposter/storage"
+	"github.com/wxposter/wxposter/tasks"
+	"github.com/wxposter/wxposter/wechat"
+)
+
+// Codes fetches mini-program codes from WeChat.
+type Codes interface {
+	GetUnlimitedCode(ctx context.Context, app wechat.App, req wechat.UnlimitedCode) (*wechat.Image, error)
+}
+
+// Objects is the part of storage the worker needs.
+type Objects interface {
+	Get(ctx context.Context, key string) (*storage.Object, error)
+	Put(ctx context.Context, key string, data []byte, o storage.PutOptions) error
+	URL(key string) string
+}
+
+// Renderer draws templates.
+type Renderer interface {
+	RenderDefault(ctx context.Context, in poster.DefaultInput) (*image.RGBA, error)
+}
+
+// Images fetches remote images (avatars) under the image-host policy.
+type Images interface {
+	Fetch(ctx context.Context, rawURL string) (image.Image, error)
+}
+
+// Handler processes tasks.TypeGeneratePoster.
+type Handler struct {
+	rdb       redis.UniversalClient
+	codes     Codes
+	store     Objects
+	render    Renderer
+	images    Images
+	log       *slog.Logger
+	apps      map[string]wechat.App
+	quality   int
+	maxPixels int
+	codeLock  time.Duration
+}
+
+// HandlerOption configures a Handler.
+type HandlerOption func(*Handler)
+
+// WithLogger sets the logger.
+func WithLogger(l *slog.Logger) HandlerOption { return func(h *Handler) { h.log = l } }
+
+// WithJPEGQuality sets the poster JPEG quality (default 85).
+func WithJPEGQuality(q int) HandlerOption { return func(h *Handler) { h.quality = q } }
+
+// NewHandler returns the poster handler. rdb is used for cross-worker code
+// locks and to announce finished jobs to waiting pollers.
+func NewHandler(rdb redis.UniversalClient, apps []wechat.App, codes Codes, store Objects, render Renderer, images Images, opts ...HandlerOption) *Handler {
+	h := &Handler{
+		rdb: rdb, codes: codes, store: store, render: render, images: images,
+		log: slog.Default(), apps: map[string]wechat.App{},
+		quality: 85, maxPixels: 16_000_000, codeLock: 30 * time.Second,
+	}
+	for _, a := range apps {
+		h.apps[a.AppID] = a
+	}
+	for _, o := range opts {
+		o(h)
+	}
+	return h
+}
+
+// ProcessTask implements asynq.Handler.
+func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
+	id, _ := asynq.GetTaskID(ctx)
+	start := time.Now()
+	var p tasks.PosterPayload
+	if err := json.Unmarshal(t.Payload(), &p); err != nil {
+		return h.fail(ctx, t, id, &jobErr{code: "bad_payload", msg: "the job payload is not valid", err: err, permanent: true})
+	}
+	log := h.log.With("job", id, "app", p.AppID, "template", p.Template)
+
+	url, err := h.run(ctx, id, p)
+	if err != nil {
+		return h.fail(ctx, t, id, classify(err))
+	}
+	h.record(ctx, t, id, tasks.Result{URL: url, Key: tasks.PosterKey(id, p.PosterExt())}, true)
+	log.InfoContext(ctx, "poster done", "url", url, "took", time.Since(start))
+	return nil
+}
+
+func (h *Handler) run(ctx context.Context, id string, p tasks.PosterPayload) (string, error) {
+	app, ok := h.apps[p.AppID]
+	if !ok {
+		return "", &jobErr{code: "unknown_app", msg: "the worker has no credentials for app " + p.AppID, permanent: true}
+	}
+	code, err := h.code(ctx, app, p.Code)
+	if err != nil {
+		return "", err
+	}
+	var data []byte
+	var contentType string
+	if p.Template == "" {
+		data, contentType, err = h.plainCode(code, p.PosterExt())
+	} else {
+		data, contentType, err = h.renderTemplate(ctx, p, code)
+	}
+	if err != nil {
+		return "", err
+	}
+	key := tasks.PosterKey(id, p.PosterExt())
+	if err := h.store.Put(ctx, key, data, storage.PutOptions{ContentType: contentType, CacheControl: storage.ImmutableCache}); err != nil {
+		return "", err
+	}
+	return h.store.URL(key), nil
+}
+
+// plainCode is the "share to Moments" poster: the code itself, in the
+// format its key promises (WeChat's own bytes when they already are).
+func (h *Handler) plainCode(code *wechat.Image, ext string) ([]byte, string, error) {
+	want := map[string]string{"jpg": "image/jpeg", "png": "image/png"}[ext]
+	if code.ContentType == want {
+		return code.Data, want, nil
+	}
+	img, _, err := poster.Decode(code.Data, h.maxPixels)
+	if err != nil {
+		return nil, "", &jobErr{code: "bad_code_image", msg: "the code image from WeChat could not be decoded", err: err}
+	}
+	var buf bytes.Buffer
+	if ext == "png" {
+		err = poster.EncodePNG(&buf, img)
+	} else {
+		err = poster.EncodeJPEG(&buf, flatten(img), h.quality)
+	}
+	if err != nil {
+		return nil, "", fmt.Errorf("transcode code: %w", err)
+	}
+	return buf.Bytes(), want, nil
+}
+
+func (h *Handler) renderTemplate(ctx context.Context, p tasks.PosterPayload, code *wechat.Image) ([]byte, string, error) {
+	if p.Template != poster.DefaultTemplate {
+		return nil, "", &jobErr{code: "unknown_template", msg: "this worker does not know template " + p.Template, permanent: true}
+	}
+	codeImg, _, err := poster.Decode(code.Data, h.maxPixels)
+	if err != nil {
+		return nil, "", &jobErr{code: "bad_code_image", msg: "the code image could not be decoded", err: err}
+	}
+	in := poster.DefaultInput{Code: codeImg, Nickname: p.Data["nickname"], Title: p.Data["title"]}
+	if u := p.Data["avatar"]; u != "" {
+		in.Avatar, err = h.images.Fetch(ctx, u)
+		if err != nil {
+			// A refusal by policy (host, size, pixels) will not change on retry.
+			return nil, "", &jobErr{code: "avatar_unavailable", msg: "the avatar image could not be fetched",
+				err: err, permanent: errors.Is(err, poster.ErrFetchRefused)}
+		}
+	}
+	img, err := h.render.RenderDefault(ctx, in)
+	if err != nil {
+		return nil, "", &jobErr{code: "render_failed", msg: "the poster could not be rendered", err: err}
+	}
+	var buf bytes.Buffer
+	if err := poster.EncodeJPEG(&buf, img, h.quality); err != nil {
+		return nil, "", &jobErr{code: "render_failed", msg: "the poster could not be encoded", err: err}
+	}
+	return buf.Bytes(), "image/jpeg", nil
+}
+
+// fail records the error on the task and tells asynq what to do next:
+// permanent errors end the job at once, transient ones are retried.
+func (h *Handler) fail(ctx context.Context, t *asynq.Task, id string, je *jobErr) error {
+	retried, _ := asynq.GetRetryCount(ctx)
+	maxRetry, _ := asynq.GetMaxRetry(ctx)
+	final := je.permanent || retried >= maxRetry
+	h.record(ctx, t, id, tasks.Result{Error: je.public(), Final: final}, final)
+	h.log.WarnContext(ctx, "poster failed", "job", id, "code", je.code, "err", je.Error(),
+		"permanent", je.permanent, "attempt", retried+1, "final", final)
+	if je.permanent {
+		return fmt.Errorf("%w: %w", je, asynq.SkipRetry)
+	}
+	return je
+}
+
+// record writes the result on the task and, when the job has ended, wakes
+// pollers waiting on it.
+func (h *Handler) record(ctx context.Context, t *asynq.Task, id string, r tasks.Result, done bool) {
+	b, _ := json.Marshal(r)
+	if w := t.ResultWriter(); w != nil {
+		if _, err := w.Write(b); err != nil {
+			h.log.WarnContext(ctx, "could not record result", "job", id, "err", err)
+		}
+	}
+	if done && id != "" {
+		if err := h.rdb.Publish(context.WithoutCancel(ctx), tasks.DoneChannel(id), r.URL).Err(); err != nil {
+			h.log.WarnContext(ctx, "could not announce job end", "job", id, "err", err)
+		}
+	}
+}
+
+// flatten draws img over white: JPEG has no alpha.
+func flatten(img image.Image) image.Image {
+	if o, ok := img.(interface{ Opaque() bool }); ok && o.Opaque() {
+		return img
+	}
+	b := img.Bounds()
+	dst := image.NewRGBA(b)
+	for i := range dst.Pix {
+		dst.Pix[i] = 0xff
+	}
+	draw.Draw(dst, b, img, b.Min, draw.Over)
+	return dst
+}

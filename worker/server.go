@@ -1,0 +1,105 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"os"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/wxposter/wxposter/tasks"
+	"github.com/wxposter/wxposter/wechat"
+)
+
+// ServerConfig configures the asynq server that runs Handler.
+type ServerConfig struct {
+	Queue       string // default tasks.DefaultQueue
+	Concurrency int    // default 10
+	// PollInterval is how long an idle worker sleeps before looking for work
+	// again. asynq's default of 1 s would add up to a second to every poster.
+	PollInterval    time.Duration
+	ShutdownTimeout time.Duration // default 30 s: longer than a poster takes
+	Logger          *slog.Logger
+}
+
+// NewServer returns an asynq server for poster jobs on rdb.
+func NewServer(rdb redis.UniversalClient, cfg ServerConfig) *asynq.Server {
+	if cfg.Queue == "" {
+		cfg.Queue = tasks.DefaultQueue
+	}
+	if cfg.Concurrency <= 0 {
+		cfg.Concurrency = 10
+	}
+	if cfg.PollInterval <= 0 {
+		cfg.PollInterval = 100 * time.Millisecond
+	}
+	if cfg.ShutdownTimeout <= 0 {
+		cfg.ShutdownTimeout = 30 * time.Second
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	log := cfg.Logger
+	return asynq.NewServerFromRedisClient(rdb, asynq.Config{
+		Concurrency:       cfg.Concurrency,
+		Queues:            map[string]int{cfg.Queue: 1},
+		TaskCheckInterval: cfg.PollInterval,
+		ShutdownTimeout:   cfg.ShutdownTimeout,
+		RetryDelayFunc:    RetryDelay,
+		// A worker that died mid-job (lease expired) is not the job's fault:
+		// don't spend one of its retries on it (asynq issue #1015).
+		IsFailure: func(err error) bool { return !errors.Is(err, asynq.ErrLeaseExpired) },
+		Logger:    asynqLogger{log},
+		LogLevel:  asynq.WarnLevel,
+		HealthCheckFunc: func(err error) {
+			if err != nil {
+				log.Error("worker cannot reach Redis", "err", err)
+			}
+		},
+	})
+}
+
+// NewMux routes poster tasks to h.
+func NewMux(h *Handler) *asynq.ServeMux {
+	mux := asynq.NewServeMux()
+	mux.Handle(tasks.TypeGeneratePoster, h)
+	return mux
+}
+
+// RetryDelay backs off exponentially from 1 s to 1 min with jitter. asynq's
+// default (n^4 + 15 s + ...) is tuned for background jobs, not for a client
+// polling for its poster. WeChat's per-minute quota (45011) waits for the
+// next minute.
+func RetryDelay(n int, err error, _ *asynq.Task) time.Duration {
+	var we *wechat.Error
+	if errors.As(err, &we) && we.Code == wechat.CodeMinuteQuota {
+		return time.Duration(60-time.Now().Second())*time.Second + jitter(time.Second)
+	}
+	d := time.Second << min(n, 6)
+	return min(d, time.Minute) + jitter(d/4)
+}
+
+func jitter(d time.Duration) time.Duration {
+	if d <= 0 {
+		return 0
+	}
+	return rand.N(d)
+}
+
+// asynqLogger sends asynq's own logs to slog.
+type asynqLogger struct{ l *slog.Logger }
+
+func (a asynqLogger) Debug(args ...any) { a.l.Debug(fmt.Sprint(args...), "component", "asynq") }
+func (a asynqLogger) Info(args ...any)  { a.l.Info(fmt.Sprint(args...), "component", "asynq") }
+func (a asynqLogger) Warn(args ...any)  { a.l.Warn(fmt.Sprint(args...), "component", "asynq") }
+func (a asynqLogger) Error(args ...any) { a.l.Error(fmt.Sprint(args...), "component", "asynq") }
+func (a asynqLogger) Fatal(args ...any) {
+	a.l.Log(context.Background(), slog.LevelError+4, fmt.Sprint(args...), "component", "asynq")
+	os.Exit(1) // asynq's contract: Fatal ends the process
+
+}
