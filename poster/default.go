@@ -168,8 +168,8 @@ func defaultBackground() *image.RGBA {
 
 func clamp01(v float64) float64 { return min(max(v, 0), 1) }
 
-// RenderDefault renders the default template. It checks ctx between steps and
-// returns ctx.Err() once it is done.
+// RenderDefault renders the default template into a new image owned by the
+// caller. It checks ctx between steps and returns ctx.Err() once ctx is done.
 func (r *Renderer) RenderDefault(ctx context.Context, in DefaultInput) (*image.RGBA, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -187,54 +187,67 @@ func (r *Renderer) RenderDefault(ctx context.Context, in DefaultInput) (*image.R
 
 	hasAvatar := in.Avatar != nil && !in.Avatar.Bounds().Empty()
 	if hasAvatar {
-		ring := image.Pt(avatarCX-avatarD/2-avatarRing, avatarCY-avatarD/2-avatarRing)
-		fillMask(dst, ring, t.ringMask, color.White)
-		// CatmullRom keeps a downscaled avatar sharp; at 132 px its cost is small.
-		drawCircleImage(dst, image.Pt(avatarCX-avatarD/2, avatarCY-avatarD/2), in.Avatar, t.avatarMask, xdraw.CatmullRom)
+		t.drawAvatar(dst, in.Avatar)
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-
 	if in.Nickname != "" {
-		face := fc.face(true, nickPx)
-		nick := sanitize(face, in.Nickname, false)
-		nick = truncate(faceMeasurer{face}, nick, fixed.I(nickMaxW))
-		y := nickBaseline
-		if !hasAvatar {
-			y = avatarCY + nickPx*3/8 // alone, the nickname takes the avatar's place
-		}
-		drawText(dst, face, nick, defW/2, y, alignCenter, nickColor)
+		t.drawNickname(dst, fc, in.Nickname, hasAvatar)
 	}
-	{
-		face := fc.face(false, titlePx)
-		title := sanitize(face, in.Title, true)
-		if title == "" {
-			title = defaultTitle
-		}
-		lines := wrap(faceMeasurer{face}, title, fixed.I(cardW-2*cardPad), titleMaxLines)
-		y := titleBaseline
-		if len(lines) == 1 {
-			y += titleLineH / 2 // centre a single line in the two-line slot
-		}
-		for _, l := range lines {
-			drawText(dst, face, l, defW/2, y, alignCenter, titleColor)
-			y += titleLineH
-		}
-	}
+	t.drawTitle(dst, fc, in.Title)
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-
-	// The code may be transparent (is_hyaline): it lands on the white card,
-	// painted again here so the code stays scannable whatever the background.
-	box := image.Rect((defW-codeSize)/2, codeY, (defW+codeSize)/2, codeY+codeSize)
-	draw.Draw(dst, box, image.White, image.Point{}, draw.Src)
-	drawContain(dst, box, in.Code, xdraw.ApproxBiLinear)
-
+	t.drawCode(dst, in.Code)
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	r.log.Debug("poster: rendered", "template", DefaultTemplate, "took", time.Since(start))
 	return dst, nil
+}
+
+func (t *defaultTemplate) drawAvatar(dst *image.RGBA, avatar image.Image) {
+	ring := image.Pt(avatarCX-avatarD/2-avatarRing, avatarCY-avatarD/2-avatarRing)
+	fillMask(dst, ring, t.ringMask, color.White)
+	// CatmullRom keeps a downscaled avatar sharp; at 132 px its cost is small.
+	at := image.Pt(avatarCX-avatarD/2, avatarCY-avatarD/2)
+	drawCircleImage(dst, at, avatar, t.avatarMask, xdraw.CatmullRom)
+}
+
+func (t *defaultTemplate) drawNickname(dst *image.RGBA, fc *faceSet, nickname string, hasAvatar bool) {
+	face := fc.face(true, nickPx)
+	nick := sanitize(face, nickname, false)
+	nick = truncate(faceMeasurer{face}, nick, fixed.I(nickMaxW))
+	y := nickBaseline
+	if !hasAvatar {
+		y = avatarCY + nickPx*3/8 // alone, the nickname takes the avatar's place
+	}
+	drawText(dst, face, nick, defW/2, y, alignCenter, nickColor)
+}
+
+func (t *defaultTemplate) drawTitle(dst *image.RGBA, fc *faceSet, title string) {
+	face := fc.face(false, titlePx)
+	title = sanitize(face, title, true)
+	if title == "" {
+		title = defaultTitle
+	}
+	lines := wrap(faceMeasurer{face}, title, fixed.I(cardW-2*cardPad), titleMaxLines)
+	y := titleBaseline
+	if len(lines) == 1 {
+		y += titleLineH / 2 // centre a single line in the two-line slot
+	}
+	for _, l := range lines {
+		drawText(dst, face, l, defW/2, y, alignCenter, titleColor)
+		y += titleLineH
+	}
+}
+
+// drawCode draws the code, which may be transparent (is_hyaline), over white:
+// the card is white already, but the box is painted again so that the code
+// stays scannable whatever the background becomes.
+func (t *defaultTemplate) drawCode(dst *image.RGBA, code image.Image) {
+	box := image.Rect((defW-codeSize)/2, codeY, (defW+codeSize)/2, codeY+codeSize)
+	draw.Draw(dst, box, image.White, image.Point{}, draw.Src)
+	drawContain(dst, box, code, xdraw.ApproxBiLinear)
 }

@@ -21,8 +21,8 @@ const (
 	maxRedirects         = 3
 )
 
-// DefaultAllowedHosts are the WeChat avatar hosts a Fetcher accepts by default.
-var DefaultAllowedHosts = []string{"thirdwx.qlogo.cn", "wx.qlogo.cn"}
+// defaultAllowedHosts are the WeChat avatar hosts a Fetcher accepts by default.
+var defaultAllowedHosts = []string{"thirdwx.qlogo.cn", "wx.qlogo.cn"}
 
 // ErrFetchRefused wraps every refusal by policy (scheme, host, size, redirect),
 // as opposed to a network failure that may be worth retrying.
@@ -76,7 +76,7 @@ func NewFetcher(opts ...FetchOption) *Fetcher {
 		maxPixels: defaultMaxPixels,
 		timeout:   defaultFetchTimeout,
 	}
-	WithAllowedHosts(DefaultAllowedHosts...)(f)
+	WithAllowedHosts(defaultAllowedHosts...)(f)
 	for _, opt := range opts {
 		opt(f)
 	}

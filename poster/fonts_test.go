@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io/fs"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -62,7 +63,7 @@ func TestFontCandidates(t *testing.T) {
 
 func TestLoadFontRejectsNonFont(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "x.ttc")
-	if err := writeFile(p, []byte("not a font at all")); err != nil {
+	if err := os.WriteFile(p, []byte("not a font at all"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := loadFont(p, slog.Default()); err == nil || !strings.Contains(err.Error(), p) {

@@ -42,16 +42,28 @@ func measure(m measurer, rs []rune) fixed.Int26_6 {
 	return w
 }
 
+// maxTextRunes caps the runes of one text field that are looked at: a poster
+// line holds a few dozen, and user data should not cost time in proportion to
+// its length.
+const maxTextRunes = 1024
+
 // sanitize prepares user text for face: it drops control characters and the
 // runes the font has no glyph for, so that no .notdef box is drawn. Emoji fall
 // in the latter group: the CJK fonts have none (colour emoji come later, with a
 // fallback font). Line breaks are kept only if keepNewlines; otherwise they and
-// tabs become spaces.
+// tabs become spaces. Only the first maxTextRunes runes are kept.
 func sanitize(face font.Face, s string, keepNewlines bool) string {
-	s = strings.ReplaceAll(s, "\r\n", "\n")
 	var b strings.Builder
+	n, prev := 0, rune(0)
 	for _, r := range s {
+		if n++; n > maxTextRunes {
+			break
+		}
+		cr := prev == '\r'
+		prev = r
 		switch {
+		case r == '\n' && cr:
+			continue // the "\n" of "\r\n"
 		case r == '\n' || r == '\r':
 			if keepNewlines {
 				b.WriteByte('\n')
@@ -92,6 +104,8 @@ func isWide(r rune) bool {
 		return false
 	case unicode.In(r, unicode.Han, unicode.Hiragana, unicode.Katakana, unicode.Hangul):
 		return true
+	case r >= 0x2018 && r <= 0x201F:
+		return false // curly quotes also serve Latin text: "don’t" stays whole
 	case r >= 0x3000 && r <= 0x303F, // CJK symbols and punctuation
 		r >= 0xFF00 && r <= 0xFFEF, // full-width forms
 		r >= 0x2010 && r <= 0x206F, // general punctuation: dashes, quotes, …

@@ -142,6 +142,9 @@ func TestCanBreak(t *testing.T) {
 		{'《', '中', false},
 		{'“', '中', false},
 		{'—', '—', false},
+		{'n', '’', false},
+		{'’', 't', false},
+		{'”', '中', true},
 		{'，', '中', true},
 	}
 	for _, tt := range tests {
@@ -192,7 +195,10 @@ func TestSanitize(t *testing.T) {
 		{"第一行\n第二行", false, "第一行 第二行", "newline in a one-line field"},
 		{"第一行\r\n第二行", true, "第一行\n第二行", "newline kept"},
 		{"x\x00\x1by", false, "xy", "control characters"},
+		{"a\rb\r\n\r\nc", true, "a\nb\n\nc", "CR and CRLF"},
+		{"小明❤️👍🏻👨‍👩‍👧🇨🇳", false, "小明", "emoji sequences leave nothing behind"},
 		{"  ★星星★  ", false, "★星星★", "trimmed; ★ is in the font"},
+		{strings.Repeat("长", 5000), false, strings.Repeat("长", maxTextRunes), "capped"},
 	}
 	for _, tt := range tests {
 		if got := sanitize(face, tt.in, tt.keepNL); got != tt.want {

@@ -41,7 +41,7 @@ func FuzzEndpoints(f *testing.F) {
 	})
 }
 
-// issueTestToken issues a /cgi-bin/token token without HTTP.
+// issueTestToken issues a stable token without HTTP.
 func (s *Sim) issueTestToken() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -190,10 +190,22 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// nothing is counted.
 		return
 	}
-	rp := h(s, r)
+	rp := s.call(h, r)
 	s.stats.add(path, rp.code)
 	s.log.Debug("wxsim: call", "method", r.Method, "path", path, "errcode", rp.code, "took", time.Since(start))
 	rp.write(w)
+}
+
+// call runs h, turning a panic (a simulator bug) into -1 "system error" so
+// one bad input cannot take a test run down.
+func (s *Sim) call(h endpoint, r *http.Request) (rp reply) {
+	defer func() {
+		if v := recover(); v != nil {
+			s.log.Error("wxsim: handler panic", "path", r.URL.Path, "panic", v)
+			rp = errReply(errSystem)
+		}
+	}()
+	return h(s, r)
 }
 
 // wait sleeps for the configured latency, returning false if ctx ends first.

@@ -1,0 +1,275 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"image"
+	"image/color"
+	"image/png"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"testing"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/makiuchi-d/gozxing"
+	"github.com/makiuchi-d/gozxing/qrcode"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/wxposter/wxposter/internal/testenv"
+	"github.com/wxposter/wxposter/poster"
+	"github.com/wxposter/wxposter/producer"
+	"github.com/wxposter/wxposter/storage"
+	"github.com/wxposter/wxposter/wechat"
+	"github.com/wxposter/wxposter/worker"
+	"github.com/wxposter/wxposter/wxsim"
+)
+
+// Pages the simulated mini-program has published.
+const (
+	pageIndex  = "pages/index/index"
+	pageDetail = "pages/activity/detail"
+)
+
+// system is the whole of wxposter on real Redis and MinIO, with the WeChat
+// simulator standing in for api.weixin.qq.com.
+type system struct {
+	tb     testing.TB
+	sim    *wxsim.Sim
+	app    wechat.App
+	rdb    *redis.Client
+	store  *storage.Store
+	api    *httptest.Server
+	avatar *httptest.Server
+	queue  string
+	logs   *testenv.LogBuffer
+}
+
+type settings struct {
+	poll     time.Duration
+	maxRetry int
+	workers  int
+	simOpts  []wxsim.Option
+}
+
+type setting func(*settings)
+
+func withMaxRetry(n int) setting { return func(s *settings) { s.maxRetry = n } }
+func withSim(o ...wxsim.Option) setting {
+	return func(s *settings) { s.simOpts = append(s.simOpts, o...) }
+}
+func withWorkerConcurrency(n int) setting { return func(s *settings) { s.workers = n } }
+
+func start(tb testing.TB, opts ...setting) *system {
+	tb.Helper()
+	set := settings{maxRetry: 3, workers: 4, poll: 20 * time.Millisecond}
+	for _, o := range opts {
+		o(&set)
+	}
+	s := &system{
+		tb:    tb,
+		app:   wechat.App{AppID: testenv.AppID(), Secret: "e2e-secret-" + testenv.ID(12)},
+		rdb:   testenv.Redis(tb),
+		queue: "e2e-" + testenv.ID(6),
+		logs:  &testenv.LogBuffer{},
+	}
+	log := s.logs.Logger()
+
+	s.sim = wxsim.New(append([]wxsim.Option{
+		wxsim.WithApp(s.app.AppID, s.app.Secret),
+		wxsim.WithPublishedPages(pageIndex, pageDetail),
+	}, set.simOpts...)...)
+	simSrv := httptest.NewServer(s.sim)
+	tb.Cleanup(simSrv.Close)
+
+	s.avatar = httptest.NewServer(http.HandlerFunc(serveAvatar))
+	tb.Cleanup(s.avatar.Close)
+	avatarHost := mustURL(tb, s.avatar.URL).Host
+
+	s.store = testenv.Store(tb)
+
+	wx := wechat.New(s.rdb, wechat.WithBaseURL(simSrv.URL), wechat.WithLogger(log))
+	renderer, err := poster.New(poster.WithLogger(log))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	fetcher := poster.NewFetcher(poster.WithAllowedHosts(avatarHost))
+	h := worker.NewHandler(s.rdb, []wechat.App{s.app}, wx, s.store, renderer, fetcher, worker.WithLogger(log))
+	srv := worker.NewServer(s.rdb, worker.ServerConfig{
+		Queue: s.queue, Concurrency: set.workers, PollInterval: set.poll, Logger: log,
+	})
+	if err := srv.Start(worker.NewMux(h)); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(srv.Shutdown)
+
+	api := producer.New(s.rdb, s.store,
+		producer.WithApps(s.app),
+		producer.WithQueue(s.queue),
+		producer.WithMaxRetry(set.maxRetry),
+		producer.WithImageHosts(avatarHost),
+		producer.WithLogger(log),
+	)
+	tb.Cleanup(func() { api.Close() })
+	s.api = httptest.NewServer(api)
+	tb.Cleanup(s.api.Close)
+	tb.Cleanup(func() { s.cleanupQueue() })
+	return s
+}
+
+// cleanupQueue removes the test's queue from Redis.
+func (s *system) cleanupQueue() {
+	insp := asynq.NewInspectorFromRedisClient(s.rdb)
+	_ = insp.DeleteQueue(s.queue, true)
+}
+
+// job is a poster job as the API shows it.
+type job struct {
+	ID        string `json:"id"`
+	Status    string `json:"status"`
+	URL       string `json:"url"`
+	StatusURL string `json:"status_url"`
+	Attempts  int    `json:"attempts"`
+	Error     *struct {
+		Code    string `json:"code"`
+		Errcode *int   `json:"errcode"`
+		Message string `json:"message"`
+	} `json:"error"`
+}
+
+type apiErr struct {
+	Error struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+		Field   string `json:"field"`
+	} `json:"error"`
+}
+
+// post sends body (a value or raw []byte) to POST /v1/posters.
+func (s *system) post(body any) (int, []byte) {
+	s.tb.Helper()
+	b, ok := body.([]byte)
+	if !ok {
+		var err error
+		if b, err = json.Marshal(body); err != nil {
+			s.tb.Fatal(err)
+		}
+	}
+	resp, err := http.Post(s.api.URL+"/v1/posters", "application/json", bytes.NewReader(b))
+	if err != nil {
+		s.tb.Fatal(err)
+	}
+	defer resp.Body.Close()
+	out, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, out
+}
+
+func (s *system) submit(body any) job {
+	s.tb.Helper()
+	code, b := s.post(body)
+	if code != http.StatusAccepted && code != http.StatusOK {
+		s.tb.Fatalf("POST /v1/posters = %d %s", code, b)
+	}
+	var j job
+	if err := json.Unmarshal(b, &j); err != nil {
+		s.tb.Fatal(err)
+	}
+	return j
+}
+
+// get polls the job once, holding up to wait seconds.
+func (s *system) get(id string, wait int) (int, job) {
+	s.tb.Helper()
+	resp, err := http.Get(fmt.Sprintf("%s/v1/posters/%s?wait=%d", s.api.URL, id, wait))
+	if err != nil {
+		s.tb.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var j job
+	_ = json.NewDecoder(resp.Body).Decode(&j)
+	return resp.StatusCode, j
+}
+
+// await polls until the job ends (at most 30 s).
+func (s *system) await(id string) job {
+	s.tb.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		code, j := s.get(id, 10)
+		if code != http.StatusOK {
+			s.tb.Fatalf("GET job %s = %d", id, code)
+		}
+		if j.Status == "succeeded" || j.Status == "failed" {
+			return j
+		}
+	}
+	s.tb.Fatalf("job %s did not end in 30 s", id)
+	return job{}
+}
+
+// download fetches a URL anonymously, as a phone would.
+func download(tb testing.TB, u string) (*http.Response, []byte) {
+	tb.Helper()
+	resp, err := http.Get(u)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		tb.Fatalf("GET %s = %d %s", u, resp.StatusCode, b)
+	}
+	return resp, b
+}
+
+// scanQR finds and decodes the QR code anywhere in img.
+func scanQR(tb testing.TB, img image.Image) string {
+	tb.Helper()
+	bmp, err := gozxing.NewBinaryBitmapFromImage(img)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	res, err := qrcode.NewQRCodeReader().Decode(bmp, map[gozxing.DecodeHintType]any{gozxing.DecodeHintType_TRY_HARDER: true})
+	if err != nil {
+		tb.Fatalf("no QR code found: %v", err)
+	}
+	return res.GetText()
+}
+
+// serveAvatar is a 160×160 PNG avatar: a warm disc on a blue square.
+func serveAvatar(w http.ResponseWriter, _ *http.Request) {
+	img := image.NewRGBA(image.Rect(0, 0, 160, 160))
+	for y := range 160 {
+		for x := range 160 {
+			c := color.RGBA{40, 90, 200, 255}
+			if (x-80)*(x-80)+(y-80)*(y-80) < 50*50 {
+				c = color.RGBA{250, 170, 60, 255}
+			}
+			img.Set(x, y, c)
+		}
+	}
+	w.Header().Set("Content-Type", "image/png")
+	_ = png.Encode(w, img)
+}
+
+func mustURL(tb testing.TB, s string) *url.URL {
+	u, err := url.Parse(s)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return u
+}
+
+func ctxT(tb testing.TB) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	tb.Cleanup(cancel)
+	return ctx
+}
+
+// withPollInterval sets the worker's idle poll (tests use 20 ms; the
+// shipped default, WXPOSTER_WORKER_POLL_INTERVAL, is 100 ms).
+func withPollInterval(d time.Duration) setting { return func(s *settings) { s.poll = d } }
