@@ -1,0 +1,62 @@
+package tasks
+
+import (
+	"testing"
+
+	"github.com/wxposter/wxposter/wechat"
+)
+
+func TestJobIDIsContentHash(t *testing.T) {
+	base := PosterPayload{AppID: "wx1", Template: "default", TemplateVersion: 1, RendererVersion: 1,
+		Code: wechat.UnlimitedCode{Scene: "a", Page: "pages/index/index"}, Data: map[string]string{"a": "1", "b": "2"}}
+	same := base
+	same.Code.Width = 430 // WeChat's default, written out
+	same.Data = map[string]string{"b": "2", "a": "1"}
+	if base.JobID() != same.JobID() {
+		t.Fatal("equal requests must have equal ids")
+	}
+	for name, mod := range map[string]func(*PosterPayload){
+		"app":              func(p *PosterPayload) { p.AppID = "wx2" },
+		"template version": func(p *PosterPayload) { p.TemplateVersion = 2 },
+		"renderer version": func(p *PosterPayload) { p.RendererVersion = 2 },
+		"scene":            func(p *PosterPayload) { p.Code.Scene = "b" },
+		"env":              func(p *PosterPayload) { p.Code.EnvVersion = "trial" },
+		"hyaline":          func(p *PosterPayload) { p.Code.IsHyaline = true },
+		"data":             func(p *PosterPayload) { p.Data = map[string]string{"a": "1"} },
+	} {
+		p := base
+		mod(&p)
+		if p.JobID() == base.JobID() {
+			t.Errorf("changing %s kept the id", name)
+		}
+	}
+	if len(base.JobID()) != 32 {
+		t.Fatalf("id %q is not 32 hex chars", base.JobID())
+	}
+}
+
+func TestCodeKeyIgnoresNonCodeFields(t *testing.T) {
+	a := CodeKey("wx1", wechat.UnlimitedCode{Scene: "a"})
+	if a != CodeKey("wx1", wechat.UnlimitedCode{Scene: "a", Width: 430, EnvVersion: "release"}) {
+		t.Fatal("defaults written out must give the same key")
+	}
+	if a == CodeKey("wx2", wechat.UnlimitedCode{Scene: "a"}) || a == CodeKey("wx1", wechat.UnlimitedCode{Scene: "a", Width: 431}) {
+		t.Fatal("different codes share a key")
+	}
+}
+
+func TestPosterExt(t *testing.T) {
+	for _, tc := range []struct {
+		p    PosterPayload
+		want string
+	}{
+		{PosterPayload{Template: "default"}, "jpg"},
+		{PosterPayload{Template: "default", Code: wechat.UnlimitedCode{IsHyaline: true}}, "jpg"},
+		{PosterPayload{}, "jpg"},
+		{PosterPayload{Code: wechat.UnlimitedCode{IsHyaline: true}}, "png"},
+	} {
+		if got := tc.p.PosterExt(); got != tc.want {
+			t.Errorf("%+v: %s, want %s", tc.p, got, tc.want)
+		}
+	}
+}
