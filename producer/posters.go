@@ -243,6 +243,8 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, v any) (field, rule stri
 	switch {
 	case errors.As(err, &typeErr) && typeErr.Field == "":
 		return "body", "must be a JSON object", false
+	case errors.As(err, &typeErr) && typeErr.Field == "data":
+		return "data", "must be an object whose values are JSON strings", false
 	case errors.As(err, &typeErr):
 		return typeErr.Field, "must be a JSON " + jsonKind(typeErr.Type.Kind().String()), false
 	case errors.As(err, &maxErr):
