@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -41,7 +42,9 @@ func (c *fakeClock) Advance(d time.Duration) {
 func newTestSim(t *testing.T, opts ...Option) (*Sim, *httptest.Server, *fakeClock) {
 	t.Helper()
 	clk := &fakeClock{t: time.Date(2025, 3, 1, 10, 0, 0, 0, chinaTime)}
-	s := New(append([]Option{WithApp(testApp, testSecret)}, opts...)...)
+	// A debug logger to io.Discard runs the logging code without noise.
+	debug := slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	s := New(append([]Option{WithApp(testApp, testSecret), WithLogger(debug)}, opts...)...)
 	s.now = clk.Now
 	return s, newServer(t, s), clk
 }
