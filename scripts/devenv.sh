@@ -7,8 +7,9 @@
 # It is idempotent: `make run` and `make test` call it every time.
 set -euo pipefail
 
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-STATE="${WXPOSTER_STATE_DIR:-$ROOT/.dev}"
+# Outside the checkout: MinIO keeps running after this clone is deleted
+# (CI clones afresh), and its data dir must outlive the clone.
+STATE="${WXPOSTER_STATE_DIR:-${XDG_STATE_HOME:-$HOME/.local/state}/wxposter}"
 MINIO_MODULE="github.com/minio/minio@v0.0.0-20260212201848-7aac2a2c5b7c"
 MINIO_ENDPOINT="${WXPOSTER_MINIO_ENDPOINT:-127.0.0.1:9000}"
 MINIO_USER="${WXPOSTER_MINIO_ACCESS_KEY:-wxposter}"
