@@ -36,6 +36,15 @@ func newLogger(cfg *config.Config) *slog.Logger {
 	return slog.New(slog.NewTextHandler(os.Stderr, opts))
 }
 
+// setup loads the configuration and connects to Redis and MinIO.
+func setup(ctx context.Context) (*deps, error) {
+	cfg, err := config.Load()
+	if err != nil {
+		return nil, err
+	}
+	return connect(ctx, cfg)
+}
+
 func connect(ctx context.Context, cfg *config.Config) (*deps, error) {
 	log := newLogger(cfg)
 	slog.SetDefault(log)
@@ -107,4 +116,18 @@ func (d *deps) worker() (*asynq.Server, *asynq.ServeMux, error) {
 		Logger:       d.log,
 	})
 	return srv, worker.NewMux(h), nil
+}
+
+// startWorker starts the poster worker. stop waits for running jobs up to
+// the shutdown timeout.
+func (d *deps) startWorker() (stop func(), err error) {
+	srv, mux, err := d.worker()
+	if err != nil {
+		return nil, err
+	}
+	if err := srv.Start(mux); err != nil {
+		return nil, fmt.Errorf("start worker: %w", err)
+	}
+	d.log.Info("worker started", "queue", d.cfg.Queue, "concurrency", d.cfg.WorkerConcurrency)
+	return srv.Shutdown, nil
 }

@@ -19,40 +19,28 @@ import (
 )
 
 func runProducer(ctx context.Context) error {
-	cfg, err := config.Load()
-	if err != nil {
-		return err
-	}
-	d, err := connect(ctx, cfg)
+	d, err := setup(ctx)
 	if err != nil {
 		return err
 	}
 	defer d.rdb.Close()
 	api := d.producer()
 	defer api.Close()
-	return serveHTTP(ctx, d.log, "producer", cfg.Listen, api)
+	return serveHTTP(ctx, d.log, "producer", d.cfg.Listen, api)
 }
 
 func runWorker(ctx context.Context) error {
-	cfg, err := config.Load()
-	if err != nil {
-		return err
-	}
-	d, err := connect(ctx, cfg)
+	d, err := setup(ctx)
 	if err != nil {
 		return err
 	}
 	defer d.rdb.Close()
-	srv, mux, err := d.worker()
+	stop, err := d.startWorker()
 	if err != nil {
 		return err
 	}
-	if err := srv.Start(mux); err != nil {
-		return fmt.Errorf("start worker: %w", err)
-	}
-	d.log.Info("worker started", "queue", cfg.Queue, "concurrency", cfg.WorkerConcurrency)
 	<-ctx.Done()
-	srv.Shutdown() // waits for running jobs up to the shutdown timeout
+	stop()
 	return nil
 }
 
@@ -115,23 +103,17 @@ func runDev(ctx context.Context, args []string, stdout io.Writer) error {
 		os.Setenv("WXPOSTER_WECHAT_API_BASE", "http://"+ln.Addr().String())
 	}
 
-	cfg, err := config.Load()
-	if err != nil {
-		return err
-	}
-	d, err := connect(ctx, cfg)
+	d, err := setup(ctx)
 	if err != nil {
 		return err
 	}
 	defer d.rdb.Close()
-	srv, mux, err := d.worker()
+	stop, err := d.startWorker()
 	if err != nil {
 		return err
 	}
-	if err := srv.Start(mux); err != nil {
-		return fmt.Errorf("start worker: %w", err)
-	}
-	defer srv.Shutdown()
+	defer stop()
+	cfg := d.cfg
 	api := d.producer()
 	defer api.Close()
 	ln, err := net.Listen("tcp", cfg.Listen)
