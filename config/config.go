@@ -33,6 +33,16 @@ type Config struct {
 	APIKeys           []Secret `env:"WXPOSTER_API_KEYS" envSeparator:","`
 	WorkerConcurrency int      `env:"WXPOSTER_WORKER_CONCURRENCY" envDefault:"10"`
 
+	// CodeRatePerMinute caps code calls per app across the cluster, below
+	// WeChat's 5000/min quota; an app in the apps file may set its own.
+	CodeRatePerMinute int `env:"WXPOSTER_CODE_RATE_PER_MINUTE" envDefault:"4500"`
+	// TokenSourceURL takes access_tokens from an existing central control
+	// server instead of fetching them (fetching would invalidate its tokens).
+	TokenSourceURL Secret `env:"WXPOSTER_TOKEN_SOURCE_URL"`
+	// TokenEndpoint is stable (default; /cgi-bin/stable_token) or classic
+	// (/cgi-bin/token, which invalidates everyone else's token).
+	TokenEndpoint string `env:"WXPOSTER_TOKEN_ENDPOINT" envDefault:"stable"`
+
 	// Tuning, with defaults that suit most deployments.
 	Queue              string        `env:"WXPOSTER_QUEUE" envDefault:"posters"`
 	WorkerPollInterval time.Duration `env:"WXPOSTER_WORKER_POLL_INTERVAL" envDefault:"100ms"`
@@ -226,6 +236,17 @@ func (c *Config) validate() error {
 			break
 		}
 	}
+	if c.CodeRatePerMinute < 1 || c.CodeRatePerMinute > 5000 {
+		add("WXPOSTER_CODE_RATE_PER_MINUTE", "must be between 1 and 5000 (WeChat's quota is 5000/min)")
+	}
+	if c.TokenSourceURL != "" && !isHTTPURL(string(c.TokenSourceURL)) {
+		add("WXPOSTER_TOKEN_SOURCE_URL", "must be an absolute http(s) URL")
+	}
+	switch c.TokenEndpoint {
+	case "stable", "classic":
+	default:
+		add("WXPOSTER_TOKEN_ENDPOINT", "must be stable or classic")
+	}
 	if c.WorkerConcurrency < 1 || c.WorkerConcurrency > 1000 {
 		add("WXPOSTER_WORKER_CONCURRENCY", "must be between 1 and 1000")
 	}
@@ -257,15 +278,5 @@ func isHTTPURL(s string) bool {
 	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
 }
 
-// App returns the app named by name (an appid); "" means the default app.
-func (c *Config) App(name string) (App, bool) {
-	if name == "" {
-		return c.Apps[0], true
-	}
-	for _, a := range c.Apps {
-		if a.AppID == name {
-			return a, true
-		}
-	}
-	return App{}, false
-}
+// App returns the app whose name or appid is name; "" means the default app.
+func (c *Config) App(name string) (App, bool) { return c.Apps.Find(name) }

@@ -50,10 +50,13 @@ type system struct {
 }
 
 type settings struct {
-	poll     time.Duration
-	maxRetry int
-	workers  int
-	simOpts  []wxsim.Option
+	processes   int
+	wechatOpts  []wechat.Option
+	handlerOpts []worker.HandlerOption
+	poll        time.Duration
+	maxRetry    int
+	workers     int
+	simOpts     []wxsim.Option
 }
 
 type setting func(*settings)
@@ -66,7 +69,7 @@ func withWorkerConcurrency(n int) setting { return func(s *settings) { s.workers
 
 func start(tb testing.TB, opts ...setting) *system {
 	tb.Helper()
-	set := settings{maxRetry: 3, workers: 4, poll: 20 * time.Millisecond}
+	set := settings{maxRetry: 3, workers: 4, processes: 1, poll: 20 * time.Millisecond}
 	for _, o := range opts {
 		o(&set)
 	}
@@ -92,20 +95,27 @@ func start(tb testing.TB, opts ...setting) *system {
 
 	s.store = testenv.Store(tb)
 
-	wx := wechat.New(s.rdb, wechat.WithBaseURL(simSrv.URL), wechat.WithLogger(log))
 	renderer, err := poster.New(poster.WithLogger(log))
 	if err != nil {
 		tb.Fatal(err)
 	}
-	fetcher := poster.NewFetcher(poster.WithAllowedHosts(avatarHost))
-	h := worker.NewHandler(s.rdb, []wechat.App{s.app}, wx, s.store, renderer, fetcher, worker.WithLogger(log))
-	srv := worker.NewServer(s.rdb, worker.ServerConfig{
-		Queue: s.queue, Concurrency: set.workers, PollInterval: set.poll, Logger: log,
-	})
-	if err := srv.Start(worker.NewMux(h)); err != nil {
-		tb.Fatal(err)
+	// Each worker "process" has its own Redis pool, WeChat client (so its own
+	// single-flight and in-process caches) and asynq server, as separate
+	// processes would; they share Redis, MinIO and the simulator.
+	for range set.processes {
+		rdb := testenv.Redis(tb)
+		wx := wechat.New(rdb, append([]wechat.Option{wechat.WithBaseURL(simSrv.URL), wechat.WithLogger(log)}, set.wechatOpts...)...)
+		fetcher := poster.NewFetcher(poster.WithAllowedHosts(avatarHost))
+		h := worker.NewHandler(rdb, []wechat.App{s.app}, wx, s.store, renderer, fetcher,
+			append([]worker.HandlerOption{worker.WithLogger(log)}, set.handlerOpts...)...)
+		srv := worker.NewServer(rdb, worker.ServerConfig{
+			Queue: s.queue, Concurrency: set.workers, PollInterval: set.poll, Logger: log,
+		})
+		if err := srv.Start(worker.NewMux(h)); err != nil {
+			tb.Fatal(err)
+		}
+		tb.Cleanup(srv.Shutdown)
 	}
-	tb.Cleanup(srv.Shutdown)
 
 	api := producer.New(s.rdb, s.store,
 		producer.WithApps(s.app),
@@ -273,3 +283,16 @@ func ctxT(tb testing.TB) context.Context {
 // withPollInterval sets the worker's idle poll (tests use 20 ms; the
 // shipped default, WXPOSTER_WORKER_POLL_INTERVAL, is 100 ms).
 func withPollInterval(d time.Duration) setting { return func(s *settings) { s.poll = d } }
+
+// withWorkerProcesses runs n independent workers (see start).
+func withWorkerProcesses(n int) setting { return func(s *settings) { s.processes = n } }
+
+// withWeChatOptions configures every worker's WeChat client.
+func withWeChatOptions(o ...wechat.Option) setting {
+	return func(s *settings) { s.wechatOpts = append(s.wechatOpts, o...) }
+}
+
+// withHandlerOptions configures every worker's poster handler.
+func withHandlerOptions(o ...worker.HandlerOption) setting {
+	return func(s *settings) { s.handlerOpts = append(s.handlerOpts, o...) }
+}
