@@ -256,7 +256,7 @@ func TestNoSecretsInLogs(t *testing.T) {
 	s.sim.InvalidateTokens()
 	s.await(s.submit(map[string]any{"page": pageIndex, "scene": "s3"}).ID)
 
-	tok, err := s.rdb.HGet(ctxT(t), "wxposter:wx:"+s.app.AppID+":stable_token", "token").Result()
+	tok, err := s.rdb.HGet(ctxT(t), "wxposter:wx:"+s.app.AppID+":stable_token", "value").Result()
 	if err != nil || tok == "" {
 		t.Fatalf("no cached token to look for: %v", err)
 	}

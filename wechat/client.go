@@ -40,7 +40,9 @@ type Client struct {
 	base    string
 	http    *http.Client
 	log     *slog.Logger
+	rdb     redis.UniversalClient
 	tokens  *TokenStore
+	tickets *credCache
 	maxBody int64
 }
 
@@ -69,12 +71,15 @@ func New(rdb redis.UniversalClient, opts ...Option) *Client {
 		http:    &http.Client{Timeout: 10 * time.Second},
 		log:     slog.Default(),
 		maxBody: 4 << 20,
-		tokens:  &TokenStore{rdb: rdb},
+		rdb:     rdb,
+		tokens:  &TokenStore{},
 	}
 	for _, o := range opts {
 		o(c)
 	}
 	c.tokens.init(c)
+	c.tickets = newCredCache("jsapi_ticket", rdb, c.fetchTicket, c.log)
+	c.tickets.prefix, c.tickets.lockTTL, c.tickets.maxWait = c.tokens.cache.prefix, c.tokens.cache.lockTTL, c.tokens.cache.maxWait
 	return c
 }
 

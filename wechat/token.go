@@ -6,174 +6,164 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strconv"
+	"net/url"
 	"time"
-
-	"github.com/bsm/redislock"
-	"github.com/redis/go-redis/v9"
-	"golang.org/x/sync/singleflight"
 )
 
-// TokenStore holds each app's access_token in Redis, so every worker of a
-// cluster shares one token instead of fetching (and invalidating) its own.
-//
-// Tokens come from /cgi-bin/stable_token in normal mode: it returns the same
-// token while it is valid, and tokens from it are isolated from the classic
-// /cgi-bin/token, so other systems refreshing theirs cannot break ours.
-//
-// A fetch happens under single-flight in the process and a Redis lock across
-// processes; whoever takes the lock reads the cache again before fetching,
-// and everyone else waits for the cache to fill.
-type TokenStore struct {
-	rdb  redis.UniversalClient
-	c    *Client
-	opts []TokenOption
+// Token endpoints.
+const (
+	// TokenStable is /cgi-bin/stable_token in normal mode (the default). It
+	// returns the same token while it is valid, and its tokens are isolated
+	// from /cgi-bin/token, so another system refreshing its token cannot
+	// break ours and our processes cannot break each other.
+	TokenStable = "stable"
+	// TokenClassic is /cgi-bin/token. Every call invalidates the previous
+	// token (after 5 minutes), including other systems' copies: use it only
+	// if wxposter is the app's one central control server.
+	TokenClassic = "classic"
+)
 
-	prefix   string
-	lockTTL  time.Duration
-	maxWait  time.Duration
-	pollStep time.Duration
-	group    singleflight.Group
-	locker   *redislock.Client
-	now      func() time.Time
+// TokenStore is the cluster's access_token central control: one token per
+// app shared through Redis by every process (see credCache for the layers).
+type TokenStore struct {
+	c      *Client
+	cache  *credCache
+	opts   []TokenOption
+	source string // TokenStable, TokenClassic, or "external"
+	extURL string
 }
 
 // TokenOption configures the TokenStore.
 type TokenOption func(*TokenStore)
 
 // WithKeyPrefix sets the Redis key prefix (default "wxposter:wx:").
-func WithKeyPrefix(p string) TokenOption { return func(t *TokenStore) { t.prefix = p } }
+func WithKeyPrefix(p string) TokenOption { return func(t *TokenStore) { t.cache.prefix = p } }
 
 // WithLockTTL sets how long a fetching process holds the lock. It must be
 // longer than the HTTP timeout, so that a lock never expires mid-fetch.
-func WithLockTTL(d time.Duration) TokenOption { return func(t *TokenStore) { t.lockTTL = d } }
+func WithLockTTL(d time.Duration) TokenOption { return func(t *TokenStore) { t.cache.lockTTL = d } }
+
+// WithMemoryTTL sets how long a process trusts its own copy before reading
+// Redis again (default 30 s).
+func WithMemoryTTL(d time.Duration) TokenOption { return func(t *TokenStore) { t.cache.memTTL = d } }
+
+// WithFallbackInterval bounds direct upstream fetches per app while Redis is
+// unavailable (default one per 30 s).
+func WithFallbackInterval(d time.Duration) TokenOption {
+	return func(t *TokenStore) { t.cache.fallbackEvery = d }
+}
+
+// WithTokenEndpoint chooses TokenStable (default) or TokenClassic.
+func WithTokenEndpoint(e string) TokenOption { return func(t *TokenStore) { t.source = e } }
+
+// WithTokenSourceURL takes tokens from an existing central control server
+// instead of WeChat: GET <url>?appid=<appid> answering
+// {"access_token":"…","expires_in":N}. wxposter then never fetches tokens
+// itself, which would invalidate the other server's.
+func WithTokenSourceURL(u string) TokenOption {
+	return func(t *TokenStore) { t.source, t.extURL = "external", u }
+}
 
 func (t *TokenStore) init(c *Client) {
 	t.c = c
-	t.prefix = "wxposter:wx:"
-	t.lockTTL = c.http.Timeout + 5*time.Second
-	if c.http.Timeout == 0 {
-		t.lockTTL = 30 * time.Second
+	t.source = TokenStable
+	t.cache = newCredCache("", c.rdb, t.fetch, c.log)
+	if c.http.Timeout > 0 {
+		t.cache.lockTTL = c.http.Timeout + 5*time.Second
+		t.cache.maxWait = t.cache.lockTTL + 5*time.Second
 	}
-	t.maxWait = t.lockTTL + 5*time.Second
-	t.pollStep = 25 * time.Millisecond
-	t.now = time.Now
 	for _, o := range t.opts {
 		o(t)
 	}
-	t.locker = redislock.New(t.rdb)
+	t.cache.kind = map[string]string{TokenStable: "stable_token", TokenClassic: "access_token", "external": "external_token"}[t.source]
 }
 
-func (t *TokenStore) key(appID string) string     { return t.prefix + appID + ":stable_token" }
-func (t *TokenStore) lockKey(appID string) string { return t.prefix + appID + ":stable_token:lock" }
-
-// ErrTokenUnavailable wraps failures to get a token that are worth retrying.
+// ErrTokenUnavailable wraps failures to get a credential that are worth
+// retrying (Redis down and the fallback exhausted, lock waits, …).
 var ErrTokenUnavailable = errors.New("wechat: access_token unavailable")
 
 // Token returns a valid access_token for app.
 func (t *TokenStore) Token(ctx context.Context, app App) (string, error) {
-	if tok, err := t.cached(ctx, app.AppID); err != nil || tok != "" {
-		return tok, err
-	}
-	// The shared fetch must not die with whichever caller happened to start
-	// it; it is bounded by maxWait instead.
-	v, err, _ := t.group.Do(app.AppID, func() (any, error) {
-		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), t.maxWait)
-		defer cancel()
-		return t.fill(fctx, app)
-	})
-	if err != nil {
-		return "", err
-	}
-	return v.(string), nil
+	return t.cache.Get(ctx, app)
 }
 
-func (t *TokenStore) cached(ctx context.Context, appID string) (string, error) {
-	tok, err := t.rdb.HGet(ctx, t.key(appID), "token").Result()
-	switch {
-	case errors.Is(err, redis.Nil):
-		return "", nil
-	case err != nil:
-		return "", fmt.Errorf("%w: read cache: %w", ErrTokenUnavailable, err)
-	}
-	return tok, nil
+// Invalidate drops token after WeChat rejected it, unless it was already
+// replaced.
+func (t *TokenStore) Invalidate(ctx context.Context, app App, token string) error {
+	return t.cache.Invalidate(ctx, app, token)
 }
 
-// fill makes the cache hold a token: fetch it under the lock, or wait for
-// the process that holds the lock.
-func (t *TokenStore) fill(ctx context.Context, app App) (string, error) {
-	deadline := time.Now().Add(t.maxWait)
-	for {
-		if tok, err := t.cached(ctx, app.AppID); err != nil || tok != "" {
-			return tok, err
-		}
-		lock, err := t.locker.Obtain(ctx, t.lockKey(app.AppID), t.lockTTL, nil)
-		switch {
-		case err == nil:
-			tok, ferr := t.fetchLocked(ctx, app)
-			// Compare-and-delete: releases only our own lock.
-			_ = lock.Release(context.WithoutCancel(ctx))
-			return tok, ferr
-		case !errors.Is(err, redislock.ErrNotObtained):
-			return "", fmt.Errorf("%w: lock: %w", ErrTokenUnavailable, err)
-		}
-		if time.Now().After(deadline) {
-			return "", fmt.Errorf("%w: waited %s for another process to fetch it", ErrTokenUnavailable, t.maxWait)
-		}
-		select {
-		case <-ctx.Done():
-			return "", ctx.Err()
-		case <-time.After(t.pollStep):
-		}
+// ExpiresAt reports when the cached token of appID expires (zero if none).
+func (t *TokenStore) ExpiresAt(ctx context.Context, appID string) (time.Time, error) {
+	cr, err := t.cache.read(ctx, appID)
+	if err != nil || cr == nil {
+		return time.Time{}, err
 	}
+	return cr.expiresAt, nil
 }
 
-func (t *TokenStore) fetchLocked(ctx context.Context, app App) (string, error) {
-	// Re-check: the previous holder may have filled the cache just before
-	// we took the lock.
-	if tok, err := t.cached(ctx, app.AppID); err != nil || tok != "" {
-		return tok, err
+func (t *TokenStore) fetch(ctx context.Context, app App) (string, int, error) {
+	switch t.source {
+	case TokenClassic:
+		return t.fetchClassic(ctx, app)
+	case "external":
+		return t.fetchExternal(ctx, app)
 	}
-	tok, expiresIn, err := t.fetchStable(ctx, app)
-	if err != nil {
-		return "", err
-	}
-	ttl := cacheTTL(expiresIn)
-	key := t.key(app.AppID)
-	_, err = t.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.HSet(ctx, key, "token", tok, "expires_at", t.now().Add(time.Duration(expiresIn)*time.Second).Unix())
-		p.PExpire(ctx, key, ttl)
-		return nil
-	})
-	if err != nil {
-		return "", fmt.Errorf("%w: write cache: %w", ErrTokenUnavailable, err)
-	}
-	t.c.log.InfoContext(ctx, "fetched access_token", "app", app.AppID, "expires_in", expiresIn, "cached_for", ttl)
-	return tok, nil
+	return t.fetchStable(ctx, app, false)
 }
 
-// cacheTTL keeps a margin before expiry: 10 % of the lifetime, at least a
-// minute. stable_token may answer expires_in as low as 300 s (it rotates in
-// the last 5 minutes), so a fixed margin like 1500 s would give a TTL <= 0.
-func cacheTTL(expiresIn int) time.Duration {
-	life := time.Duration(expiresIn) * time.Second
-	margin := max(life/10, time.Minute)
-	if life-margin < 30*time.Second {
-		return max(life/2, time.Second)
-	}
-	return life - margin
-}
-
-// fetchStable calls /cgi-bin/stable_token in normal mode.
-func (t *TokenStore) fetchStable(ctx context.Context, app App) (string, int, error) {
-	const api = "cgi-bin/stable_token"
+// fetchStable calls /cgi-bin/stable_token.
+func (t *TokenStore) fetchStable(ctx context.Context, app App, force bool) (string, int, error) {
 	body, _ := json.Marshal(map[string]any{
-		"grant_type":    "client_credential",
-		"appid":         app.AppID,
-		"secret":        app.Secret,
-		"force_refresh": false,
+		"grant_type": "client_credential", "appid": app.AppID, "secret": app.Secret, "force_refresh": force,
 	})
-	resp, err := t.c.do(ctx, http.MethodPost, api, nil, body)
+	resp, err := t.c.do(ctx, http.MethodPost, "cgi-bin/stable_token", nil, body)
+	return tokenAnswer("cgi-bin/stable_token", resp, err)
+}
+
+// fetchClassic calls /cgi-bin/token. The secret travels in the query, so
+// the URL is only ever logged redacted.
+func (t *TokenStore) fetchClassic(ctx context.Context, app App) (string, int, error) {
+	q := url.Values{"grant_type": {"client_credential"}, "appid": {app.AppID}, "secret": {app.Secret}}
+	resp, err := t.c.do(ctx, http.MethodGet, "cgi-bin/token", q, nil)
+	return tokenAnswer("cgi-bin/token", resp, err)
+}
+
+// fetchExternal asks the company's central control server.
+func (t *TokenStore) fetchExternal(ctx context.Context, app App) (string, int, error) {
+	u, err := url.Parse(t.extURL)
+	if err != nil {
+		return "", 0, fmt.Errorf("token source: bad URL: %w", err)
+	}
+	q := u.Query()
+	q.Set("appid", app.AppID)
+	u.RawQuery = q.Encode()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return "", 0, fmt.Errorf("token source: %w", redactErr(err))
+	}
+	resp, err := t.c.http.Do(req)
+	if err != nil {
+		return "", 0, fmt.Errorf("%w: token source: %w", ErrTokenUnavailable, redactErr(err))
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return "", 0, fmt.Errorf("%w: token source answered HTTP %d", ErrTokenUnavailable, resp.StatusCode)
+	}
+	var r struct {
+		AccessToken string `json:"access_token"`
+		ExpiresIn   int    `json:"expires_in"`
+	}
+	if err := json.NewDecoder(http.MaxBytesReader(nil, resp.Body, 64<<10)).Decode(&r); err != nil || r.AccessToken == "" {
+		return "", 0, fmt.Errorf("token source: no access_token in answer: %w", ErrUnexpectedPayload)
+	}
+	if r.ExpiresIn <= 0 {
+		r.ExpiresIn = 300 // unknown lifetime: keep it briefly and ask again
+	}
+	return r.AccessToken, r.ExpiresIn, nil
+}
+
+func tokenAnswer(api string, resp *response, err error) (string, int, error) {
 	if err != nil {
 		return "", 0, fmt.Errorf("%w: %w", ErrTokenUnavailable, err)
 	}
@@ -190,34 +180,56 @@ func (t *TokenStore) fetchStable(ctx context.Context, app App) (string, int, err
 	return r.AccessToken, r.ExpiresIn, nil
 }
 
-// invalidateScript deletes the cached token only if it is still the one
-// that failed: a token another worker already replaced must survive.
-var invalidateScript = redis.NewScript(`
-if redis.call('HGET', KEYS[1], 'token') == ARGV[1] then
-  return redis.call('DEL', KEYS[1])
-end
-return 0`)
+// Force-refresh limits: WeChat allows 20 a day, 30 s apart; past them it
+// answers 45009, which only clear_quota fixes.
+const (
+	ForceRefreshPerDay  = 20
+	ForceRefreshSpacing = 30 * time.Second
+)
 
-// Invalidate drops token from the cache if it is still cached.
-func (t *TokenStore) Invalidate(ctx context.Context, app App, token string) error {
-	if err := invalidateScript.Run(ctx, t.rdb, []string{t.key(app.AppID)}, token).Err(); err != nil {
-		return fmt.Errorf("%w: invalidate: %w", ErrTokenUnavailable, err)
-	}
-	return nil
-}
+// ErrForceRefreshLimited is a force refresh refused by the guard.
+var ErrForceRefreshLimited = errors.New("wechat: force refresh refused")
 
-// ExpiresAt reports when the cached token of appID expires (zero if none).
-func (t *TokenStore) ExpiresAt(ctx context.Context, appID string) (time.Time, error) {
-	s, err := t.rdb.HGet(ctx, t.key(appID), "expires_at").Result()
-	if errors.Is(err, redis.Nil) {
-		return time.Time{}, nil
+// chinaTime is WeChat's day boundary for daily limits.
+var chinaTime = time.FixedZone("CST", 8*3600)
+
+// ForceRefresh gets a new stable token with force_refresh=true, which
+// invalidates the current one everywhere. It is for a leaked token, so it
+// is guarded cluster-wide in Redis: at most ForceRefreshPerDay per China
+// day and ForceRefreshSpacing apart.
+func (t *TokenStore) ForceRefresh(ctx context.Context, app App) (string, error) {
+	if t.source != TokenStable {
+		return "", fmt.Errorf("%w: only stable tokens can be force-refreshed", ErrForceRefreshLimited)
 	}
+	base := t.cache.key(app.AppID) + ":force"
+	ok, err := t.c.rdb.SetNX(ctx, base+":spacing", 1, ForceRefreshSpacing).Result()
 	if err != nil {
-		return time.Time{}, err
+		return "", fmt.Errorf("%w: %w", ErrTokenUnavailable, err)
 	}
-	n, err := strconv.ParseInt(s, 10, 64)
+	if !ok {
+		return "", fmt.Errorf("%w: less than %s since the last one", ErrForceRefreshLimited, ForceRefreshSpacing)
+	}
+	day := base + ":" + t.cache.now().In(chinaTime).Format("20060102")
+	n, err := t.c.rdb.Incr(ctx, day).Result()
 	if err != nil {
-		return time.Time{}, err
+		return "", fmt.Errorf("%w: %w", ErrTokenUnavailable, err)
 	}
-	return time.Unix(n, 0), nil
+	t.c.rdb.Expire(ctx, day, 48*time.Hour)
+	if n > ForceRefreshPerDay {
+		return "", fmt.Errorf("%w: %d already today (limit %d)", ErrForceRefreshLimited, n-1, ForceRefreshPerDay)
+	}
+	lock, err := t.cache.locker.Obtain(ctx, t.cache.lockKey(app.AppID), t.cache.lockTTL, nil)
+	if err != nil {
+		return "", fmt.Errorf("%w: lock: %w", ErrTokenUnavailable, err)
+	}
+	defer lock.Release(context.WithoutCancel(ctx))
+	tok, expiresIn, err := t.fetchStable(ctx, app, true)
+	if err != nil {
+		return "", err
+	}
+	if err := t.cache.store(ctx, app.AppID, tok, expiresIn); err != nil {
+		return "", err
+	}
+	t.c.log.WarnContext(ctx, "force-refreshed access_token", "app", app.AppID, "today", n)
+	return tok, nil
 }

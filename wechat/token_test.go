@@ -81,7 +81,7 @@ func TestInvalidateComparesToken(t *testing.T) {
 	if err := ts.Invalidate(ctx, app, tok); err != nil {
 		t.Fatal(err)
 	}
-	if n, _ := ts.rdb.Exists(ctx, ts.key(app.AppID)).Result(); n != 0 {
+	if n, _ := ts.c.rdb.Exists(ctx, ts.cache.key(app.AppID)).Result(); n != 0 {
 		t.Fatal("the failed token is still cached")
 	}
 }

@@ -15,7 +15,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/wxposter/wxposter/internal/testenv"
 )
@@ -205,10 +204,10 @@ func TestErrorsNeverContainSecrets(t *testing.T) {
 	app := App{AppID: testenv.AppID(), Secret: "the-app-secret"}
 	// A cached token, and a WeChat that is down: the network error names the URL.
 	const token = "CACHED-TOKEN-VALUE-0123456789"
-	key := "wxposter:wx:" + app.AppID + ":stable_token"
-	rdb.HSet(context.Background(), key, "token", token)
-	rdb.Expire(context.Background(), key, time.Minute)
 	c := New(rdb, WithBaseURL("http://127.0.0.1:1"))
+	if err := c.tokens.cache.store(context.Background(), app.AppID, token, 7200); err != nil {
+		t.Fatal(err)
+	}
 	_, err := c.GetUnlimitedCode(context.Background(), app, UnlimitedCode{Scene: "x"})
 	if err == nil {
 		t.Fatal("want an error")
