@@ -42,6 +42,8 @@ type Config struct {
 	// TokenEndpoint is stable (default; /cgi-bin/stable_token) or classic
 	// (/cgi-bin/token, which invalidates everyone else's token).
 	TokenEndpoint string `env:"WXPOSTER_TOKEN_ENDPOINT" envDefault:"stable"`
+	// SessionTTL is how long a mini-program login (and its session_key) is kept.
+	SessionTTL time.Duration `env:"WXPOSTER_SESSION_TTL" envDefault:"72h"`
 
 	// Tuning, with defaults that suit most deployments.
 	Queue              string        `env:"WXPOSTER_QUEUE" envDefault:"posters"`
@@ -258,6 +260,9 @@ func (c *Config) validate() error {
 	}
 	if c.JobRetention < time.Minute {
 		add("WXPOSTER_JOB_RETENTION", "must be at least 1m")
+	}
+	if c.SessionTTL < time.Minute {
+		add("WXPOSTER_SESSION_TTL", "must be at least 1m")
 	}
 	if c.JobTimeout < time.Second {
 		add("WXPOSTER_JOB_TIMEOUT", "must be at least 1s")

@@ -248,23 +248,33 @@ func TestStatusErrors(t *testing.T) {
 	}
 }
 
-// No secret (AppSecret, access_token) may reach the logs.
+// No secret (AppSecret, access_token, jsapi_ticket, session_key) may reach
+// the logs, even at debug level where every WeChat call is logged.
 func TestNoSecretsInLogs(t *testing.T) {
 	s := start(t)
 	s.await(s.submit(map[string]any{"page": pageIndex, "scene": "s1"}).ID)
 	s.await(s.submit(map[string]any{"page": "pages/not/there", "scene": "s2"}).ID)
 	s.sim.InvalidateTokens()
 	s.await(s.submit(map[string]any{"page": pageIndex, "scene": "s3"}).ID)
+	s.call(http.MethodPost, "/v1/jssdk/config", map[string]string{"url": "https://" + jsDomain + "/p"})
+	user, sessionKey := s.login(t, "secret-code")
+	data, iv := encryptFor(t, sessionKey, []byte(`{"openGId":"g","watermark":{"appid":"`+s.app.AppID+`","timestamp":1}}`))
+	s.call(http.MethodPost, "/v1/share/group", map[string]string{"session": user.Session, "encryptedData": data, "iv": iv})
+	s.call(http.MethodPost, "/v1/share/group", map[string]string{"session": user.Session, "encryptedData": data[:len(data)-4], "iv": iv})
 
-	tok, err := s.rdb.HGet(ctxT(t), "wxposter:wx:"+s.app.AppID+":stable_token", "value").Result()
-	if err != nil || tok == "" {
-		t.Fatalf("no cached token to look for: %v", err)
+	secrets := map[string]string{"AppSecret": s.app.Secret, "session_key": sessionKey, "login code": "secret-code", "session token": user.Session}
+	for name, key := range map[string]string{"access_token": ":stable_token", "jsapi_ticket": ":jsapi_ticket"} {
+		v, err := s.rdb.HGet(ctxT(t), "wxposter:wx:"+s.app.AppID+key, "value").Result()
+		if err != nil || v == "" {
+			t.Fatalf("no cached %s to look for: %v", name, err)
+		}
+		secrets[name] = v
 	}
 	logs := s.logs.String()
-	if !strings.Contains(logs, "fetched access_token") {
-		t.Fatal("logs were not captured")
+	if !strings.Contains(logs, "access_token=REDACTED") {
+		t.Fatal("debug logs of WeChat calls were not captured")
 	}
-	for name, secret := range map[string]string{"AppSecret": s.app.Secret, "access_token": tok} {
+	for name, secret := range secrets {
 		if s.logs.Contains(secret) {
 			t.Errorf("%s appears in the logs", name)
 		}

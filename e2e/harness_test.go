@@ -31,6 +31,7 @@ import (
 
 // Pages the simulated mini-program has published.
 const (
+	jsDomain   = "h5.example.com" // the app's JS-safe domain
 	pageIndex  = "pages/index/index"
 	pageDetail = "pages/activity/detail"
 )
@@ -74,8 +75,9 @@ func start(tb testing.TB, opts ...setting) *system {
 		o(&set)
 	}
 	s := &system{
-		tb:    tb,
-		app:   wechat.App{AppID: testenv.AppID(), Secret: "e2e-secret-" + testenv.ID(12)},
+		tb: tb,
+		app: wechat.App{AppID: testenv.AppID(), Secret: "e2e-secret-" + testenv.ID(12),
+			Name: "shop", JSDomains: []string{jsDomain}},
 		rdb:   testenv.Redis(tb),
 		queue: "e2e-" + testenv.ID(6),
 		logs:  &testenv.LogBuffer{},
@@ -123,6 +125,7 @@ func start(tb testing.TB, opts ...setting) *system {
 		producer.WithMaxRetry(set.maxRetry),
 		producer.WithImageHosts(avatarHost),
 		producer.WithLogger(log),
+		producer.WithWeChat(wechat.New(s.rdb, wechat.WithBaseURL(simSrv.URL), wechat.WithLogger(log))),
 	)
 	tb.Cleanup(func() { api.Close() })
 	s.api = httptest.NewServer(api)
@@ -162,6 +165,12 @@ type apiErr struct {
 // post sends body (a value or raw []byte) to POST /v1/posters.
 func (s *system) post(body any) (int, []byte) {
 	s.tb.Helper()
+	return s.call(http.MethodPost, "/v1/posters", body)
+}
+
+// call sends body (a value, raw []byte, or nil) to path and returns the answer.
+func (s *system) call(method, path string, body any) (int, []byte) {
+	s.tb.Helper()
 	b, ok := body.([]byte)
 	if !ok {
 		var err error
@@ -169,7 +178,15 @@ func (s *system) post(body any) (int, []byte) {
 			s.tb.Fatal(err)
 		}
 	}
-	resp, err := http.Post(s.api.URL+"/v1/posters", "application/json", bytes.NewReader(b))
+	if body == nil {
+		b = nil
+	}
+	req, err := http.NewRequest(method, s.api.URL+path, bytes.NewReader(b))
+	if err != nil {
+		s.tb.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		s.tb.Fatal(err)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/hibiken/asynq"
 
 	"github.com/wxposter/wxposter/poster"
+	"github.com/wxposter/wxposter/scene"
 	"github.com/wxposter/wxposter/tasks"
 	"github.com/wxposter/wxposter/wechat"
 )
@@ -24,6 +25,7 @@ type posterRequest struct {
 	Template   string            `json:"template"`
 	Page       string            `json:"page"`
 	Scene      string            `json:"scene"`
+	Params     map[string]string `json:"params"`
 	EnvVersion string            `json:"env_version"`
 	Width      int               `json:"width"`
 	CheckPath  *bool             `json:"check_path"`
@@ -57,6 +59,22 @@ func (s *Server) createPoster(w http.ResponseWriter, r *http.Request) {
 	if field, rule, ok := decodeJSON(w, r, &req); !ok {
 		invalid(w, field, rule)
 		return
+	}
+	if req.Params != nil {
+		if req.Scene != "" {
+			invalid(w, "params", "cannot be combined with scene: send one of them")
+			return
+		}
+		sc, err := s.scenes.Scene(r.Context(), req.Params)
+		switch {
+		case errors.Is(err, scene.ErrInvalidParams):
+			invalid(w, "params", strings.TrimPrefix(err.Error(), "scene: invalid params: "))
+			return
+		case err != nil:
+			s.unavailable(w, r, "store the scene params", err)
+			return
+		}
+		req.Scene = sc
 	}
 	payload, field, rule := s.payload(r.Context(), &req)
 	if field != "" {
@@ -136,7 +154,7 @@ func (s *Server) payload(ctx context.Context, req *posterRequest) (tasks.PosterP
 	var p tasks.PosterPayload
 	app, ok := s.app(req.App)
 	if !ok {
-		return p, "app", "is not a configured app (use its appid)"
+		return p, "app", "is not a configured app (use its name or appid)"
 	}
 	p.AppID = app.AppID
 	p.RendererVersion = poster.RendererVersion
@@ -209,7 +227,7 @@ func (s *Server) app(name string) (wechat.App, bool) {
 		return s.apps[0], true
 	}
 	for _, a := range s.apps {
-		if a.AppID == name {
+		if a.AppID == name || (a.Name != "" && a.Name == name) {
 			return a, true
 		}
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/wxposter/wxposter/scene"
 	"github.com/wxposter/wxposter/tasks"
 	"github.com/wxposter/wxposter/wechat"
 )
@@ -30,14 +31,24 @@ type Templates interface {
 	Lookup(ctx context.Context, name string) (version int, required []string, ok bool, err error)
 }
 
+// WeChat is what the producer asks of the WeChat client.
+type WeChat interface {
+	JSAPITicket(ctx context.Context, app wechat.App) (string, error)
+	Code2Session(ctx context.Context, app wechat.App, jsCode string) (*wechat.Session, error)
+	ForceRefreshToken(ctx context.Context, app wechat.App) error
+}
+
 // Server is the producer's HTTP handler.
 type Server struct {
-	rdb       redis.UniversalClient
-	client    *asynq.Client
-	inspector *asynq.Inspector
-	store     Objects
-	templates Templates
-	log       *slog.Logger
+	wx         WeChat
+	scenes     *scene.Store
+	sessionTTL time.Duration
+	rdb        redis.UniversalClient
+	client     *asynq.Client
+	inspector  *asynq.Inspector
+	store      Objects
+	templates  Templates
+	log        *slog.Logger
 
 	apps       []wechat.App
 	apiKeys    [][]byte
@@ -93,6 +104,14 @@ func WithTemplates(t Templates) Option { return func(s *Server) { s.templates = 
 // WithLogger sets the logger.
 func WithLogger(l *slog.Logger) Option { return func(s *Server) { s.log = l } }
 
+// WithWeChat sets the WeChat client used by login, group share, JS-SDK and
+// admin endpoints (without it they answer 503).
+func WithWeChat(wx WeChat) Option { return func(s *Server) { s.wx = wx } }
+
+// WithSessionTTL sets how long a login session (and its session_key) is
+// kept (default 72 h).
+func WithSessionTTL(d time.Duration) Option { return func(s *Server) { s.sessionTTL = d } }
+
 // New returns the API server. rdb is the Redis asynq uses.
 func New(rdb redis.UniversalClient, store Objects, opts ...Option) *Server {
 	s := &Server{
@@ -108,6 +127,8 @@ func New(rdb redis.UniversalClient, store Objects, opts ...Option) *Server {
 		timeout:    2 * time.Minute,
 		maxRetry:   5,
 		maxWait:    30 * time.Second,
+		sessionTTL: 72 * time.Hour,
+		scenes:     scene.NewStore(rdb),
 	}
 	for _, o := range opts {
 		o(s)
@@ -125,6 +146,14 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /readyz", s.readyz)
 	m.Handle("POST /v1/posters", s.auth(http.HandlerFunc(s.createPoster)))
 	m.Handle("GET /v1/posters/{id}", s.auth(http.HandlerFunc(s.getPoster)))
+	m.HandleFunc("GET /v1/scenes/{scene}", s.getScene)
+	// Called by mini-programs and web pages, which hold no API key: WeChat's
+	// login code or our session token is the credential.
+	m.Handle("POST /v1/wx/login", s.needWeChat(s.login))
+	m.Handle("POST /v1/share/group", http.HandlerFunc(s.shareGroup))
+	m.Handle("GET /v1/groups/{openGId}/members", http.HandlerFunc(s.groupMembers))
+	m.Handle("POST /v1/jssdk/config", s.needWeChat(s.jssdkConfig))
+	m.Handle("POST /v1/admin/apps/{app}/token/force-refresh", s.auth(s.needWeChat(s.forceRefreshToken)))
 	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", "no such endpoint: "+r.Method+" "+r.URL.Path, "")
 	})
@@ -153,21 +182,41 @@ func (s *Server) Close() error {
 }
 
 func (s *Server) auth(next http.Handler) http.Handler {
-	if len(s.apiKeys) == 0 {
-		return next
-	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		if ok {
-			for _, k := range s.apiKeys {
-				if subtle.ConstantTimeCompare([]byte(got), k) == 1 {
-					next.ServeHTTP(w, r)
-					return
-				}
-			}
+		if s.hasAPIKey(r) {
+			next.ServeHTTP(w, r)
+			return
 		}
 		w.Header().Set("WWW-Authenticate", `Bearer realm="wxposter"`)
 		writeError(w, http.StatusUnauthorized, "unauthorized", "missing or unknown API key (Authorization: Bearer <key>)", "")
+	})
+}
+
+// hasAPIKey reports whether r carries a valid API key (always, when the API
+// is open).
+func (s *Server) hasAPIKey(r *http.Request) bool {
+	if len(s.apiKeys) == 0 {
+		return true
+	}
+	got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if !ok {
+		return false
+	}
+	for _, k := range s.apiKeys {
+		if subtle.ConstantTimeCompare([]byte(got), k) == 1 {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Server) needWeChat(h http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.wx == nil {
+			writeError(w, http.StatusServiceUnavailable, "unavailable", "no WeChat client is configured", "")
+			return
+		}
+		h(w, r)
 	})
 }
 

@@ -23,10 +23,14 @@ import (
 // DefaultBaseURL is WeChat's API host.
 const DefaultBaseURL = "https://api.weixin.qq.com"
 
-// App is a mini-program's credentials.
+// App is a WeChat app (mini-program or official account) and its credentials.
 type App struct {
+	// Name is how API requests may refer to the app (default: the appid).
+	Name   string
 	AppID  string
 	Secret string
+	// JSDomains are the app's JS-SDK safe domains.
+	JSDomains []string
 }
 
 // LogValue keeps the secret out of logs.

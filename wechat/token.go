@@ -233,3 +233,10 @@ func (t *TokenStore) ForceRefresh(ctx context.Context, app App) (string, error) 
 	t.c.log.WarnContext(ctx, "force-refreshed access_token", "app", app.AppID, "today", n)
 	return tok, nil
 }
+
+// ForceRefreshToken is TokenStore.ForceRefresh for callers that only need
+// to know whether it happened (the token itself stays server-side).
+func (c *Client) ForceRefreshToken(ctx context.Context, app App) error {
+	_, err := c.tokens.ForceRefresh(ctx, app)
+	return err
+}

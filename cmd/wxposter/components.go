@@ -69,7 +69,7 @@ func connect(ctx context.Context, cfg *config.Config) (*deps, error) {
 	}
 	apps := make([]wechat.App, len(cfg.Apps))
 	for i, a := range cfg.Apps {
-		apps[i] = wechat.App{AppID: a.AppID, Secret: string(a.Secret)}
+		apps[i] = wechat.App{Name: a.Name, AppID: a.AppID, Secret: string(a.Secret), JSDomains: a.JSDomains}
 	}
 	return &deps{cfg: cfg, log: log, rdb: rdb, store: store, apps: apps}, nil
 }
@@ -98,7 +98,20 @@ func (d *deps) producer() *producer.Server {
 		producer.WithTimeout(d.cfg.JobTimeout),
 		producer.WithMaxRetry(d.cfg.MaxRetry),
 		producer.WithLogger(d.log),
+		producer.WithWeChat(d.wechat()),
+		producer.WithSessionTTL(d.cfg.SessionTTL),
 	)
+}
+
+// wechat is the WeChat client: tokens from stable_token (default),
+// /cgi-bin/token, or the company's own central control server.
+func (d *deps) wechat() *wechat.Client {
+	topts := []wechat.TokenOption{wechat.WithTokenEndpoint(d.cfg.TokenEndpoint)}
+	if d.cfg.TokenSourceURL != "" {
+		topts = append(topts, wechat.WithTokenSourceURL(string(d.cfg.TokenSourceURL)))
+	}
+	return wechat.New(d.rdb, wechat.WithBaseURL(d.cfg.WeChatAPIBase), wechat.WithLogger(d.log),
+		wechat.WithTokenOptions(topts...))
 }
 
 func (d *deps) worker() (*asynq.Server, *asynq.ServeMux, error) {
@@ -106,7 +119,7 @@ func (d *deps) worker() (*asynq.Server, *asynq.ServeMux, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	wx := wechat.New(d.rdb, wechat.WithBaseURL(d.cfg.WeChatAPIBase), wechat.WithLogger(d.log))
+	wx := d.wechat()
 	fetcher := poster.NewFetcher(poster.WithAllowedHosts(d.imageHosts()...))
 	h := worker.NewHandler(d.rdb, d.apps, wx, d.store, renderer, fetcher, worker.WithLogger(d.log))
 	srv := worker.NewServer(d.rdb, worker.ServerConfig{
