@@ -58,6 +58,8 @@ type settings struct {
 	maxRetry    int
 	workers     int
 	simOpts     []wxsim.Option
+	simWrap     func(http.Handler) http.Handler
+	apiKeys     []string
 }
 
 type setting func(*settings)
@@ -88,7 +90,7 @@ func start(tb testing.TB, opts ...setting) *system {
 		wxsim.WithApp(s.app.AppID, s.app.Secret),
 		wxsim.WithPublishedPages(pageIndex, pageDetail),
 	}, set.simOpts...)...)
-	simSrv := httptest.NewServer(s.sim)
+	simSrv := httptest.NewServer(wrapSim(set, s.sim))
 	tb.Cleanup(simSrv.Close)
 
 	s.avatar = httptest.NewServer(http.HandlerFunc(serveAvatar))
@@ -126,6 +128,7 @@ func start(tb testing.TB, opts ...setting) *system {
 		producer.WithImageHosts(avatarHost),
 		producer.WithLogger(log),
 		producer.WithWeChat(wechat.New(s.rdb, wechat.WithBaseURL(simSrv.URL), wechat.WithLogger(log))),
+		producer.WithAPIKeys(set.apiKeys...),
 	)
 	tb.Cleanup(func() { api.Close() })
 	s.api = httptest.NewServer(api)
@@ -171,6 +174,12 @@ func (s *system) post(body any) (int, []byte) {
 // call sends body (a value, raw []byte, or nil) to path and returns the answer.
 func (s *system) call(method, path string, body any) (int, []byte) {
 	s.tb.Helper()
+	return s.callAs("", method, path, body)
+}
+
+// callAs is call with an API key ("" for none).
+func (s *system) callAs(key, method, path string, body any) (int, []byte) {
+	s.tb.Helper()
 	b, ok := body.([]byte)
 	if !ok {
 		var err error
@@ -186,6 +195,9 @@ func (s *system) call(method, path string, body any) (int, []byte) {
 		s.tb.Fatal(err)
 	}
 	req.Header.Set("Content-Type", "application/json")
+	if key != "" {
+		req.Header.Set("Authorization", "Bearer "+key)
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		s.tb.Fatal(err)
@@ -313,3 +325,19 @@ func withWeChatOptions(o ...wechat.Option) setting {
 func withHandlerOptions(o ...worker.HandlerOption) setting {
 	return func(s *settings) { s.handlerOpts = append(s.handlerOpts, o...) }
 }
+
+// withSimMiddleware puts mw in front of the simulator, to answer what the
+// simulator cannot (such as 45009).
+func withSimMiddleware(mw func(http.Handler) http.Handler) setting {
+	return func(s *settings) { s.simWrap = mw }
+}
+
+func wrapSim(set settings, h http.Handler) http.Handler {
+	if set.simWrap == nil {
+		return h
+	}
+	return set.simWrap(h)
+}
+
+// withAPIKeys closes the API: requests need one of keys.
+func withAPIKeys(keys ...string) setting { return func(s *settings) { s.apiKeys = keys } }

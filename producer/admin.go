@@ -1,9 +1,14 @@
 package producer
 
 import (
+	"context"
 	"errors"
 	"net/http"
+	"time"
 
+	"github.com/go-redis/redis_rate/v10"
+
+	"github.com/wxposter/wxposter/pacing"
 	"github.com/wxposter/wxposter/wechat"
 )
 
@@ -31,4 +36,52 @@ func (s *Server) forceRefreshToken(w http.ResponseWriter, r *http.Request) {
 		s.log.WarnContext(r.Context(), "access_token force-refreshed by API", "app", app.AppID)
 		writeJSON(w, http.StatusOK, map[string]any{"app": app.AppID, "refreshed": true})
 	}
+}
+
+// Pacing is the cluster's pacing of code calls (package pacing).
+type Pacing interface {
+	State(ctx context.Context, appID string) (pacing.Hold, error)
+	Resume(ctx context.Context, appID string) error
+	Limit(appID string) redis_rate.Limit
+}
+
+// pacingState shows whether an app's code calls are held back (45011
+// cooldown, 45009 pause until the daily reset) and its rate.
+func (s *Server) pacingState(w http.ResponseWriter, r *http.Request) {
+	app, ok := s.app(r.PathValue("app"))
+	if !ok {
+		writeError(w, http.StatusNotFound, "not_found", "no such app", "app")
+		return
+	}
+	h, err := s.pacing.State(r.Context(), app.AppID)
+	if err != nil {
+		s.unavailable(w, r, "read the pacing state", err)
+		return
+	}
+	l := s.pacing.Limit(app.AppID)
+	out := map[string]any{"app": app.AppID, "held": h.Held(), "rate_per_minute": l.Rate + l.Burst}
+	if h.Held() {
+		out["reason"], out["until"] = h.Reason, h.Until.Format(time.RFC3339)
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// resumePacing lifts a 45009 pause or 45011 cooldown early, after the quota
+// was reset with clear_quota, say.
+func (s *Server) resumePacing(w http.ResponseWriter, r *http.Request) {
+	if len(s.apiKeys) == 0 {
+		writeError(w, http.StatusForbidden, "forbidden", "set WXPOSTER_API_KEYS to use admin endpoints", "")
+		return
+	}
+	app, ok := s.app(r.PathValue("app"))
+	if !ok {
+		writeError(w, http.StatusNotFound, "not_found", "no such app", "app")
+		return
+	}
+	if err := s.pacing.Resume(r.Context(), app.AppID); err != nil {
+		s.unavailable(w, r, "resume code calls", err)
+		return
+	}
+	s.log.WarnContext(r.Context(), "code calls resumed by API", "app", app.AppID)
+	writeJSON(w, http.StatusOK, map[string]any{"app": app.AppID, "held": false})
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/wxposter/wxposter/pacing"
 	"github.com/wxposter/wxposter/scene"
 	"github.com/wxposter/wxposter/tasks"
 	"github.com/wxposter/wxposter/wechat"
@@ -41,6 +42,7 @@ type WeChat interface {
 // Server is the producer's HTTP handler.
 type Server struct {
 	wx         WeChat
+	pacing     Pacing
 	scenes     *scene.Store
 	sessionTTL time.Duration
 	rdb        redis.UniversalClient
@@ -108,6 +110,10 @@ func WithLogger(l *slog.Logger) Option { return func(s *Server) { s.log = l } }
 // admin endpoints (without it they answer 503).
 func WithWeChat(wx WeChat) Option { return func(s *Server) { s.wx = wx } }
 
+// WithPacing sets the pacing the admin endpoints read and resume (default:
+// pacing.New on the same Redis, which shares every worker's state).
+func WithPacing(p Pacing) Option { return func(s *Server) { s.pacing = p } }
+
 // WithSessionTTL sets how long a login session (and its session_key) is
 // kept (default 72 h).
 func WithSessionTTL(d time.Duration) Option { return func(s *Server) { s.sessionTTL = d } }
@@ -129,6 +135,7 @@ func New(rdb redis.UniversalClient, store Objects, opts ...Option) *Server {
 		maxWait:    30 * time.Second,
 		sessionTTL: 72 * time.Hour,
 		scenes:     scene.NewStore(rdb),
+		pacing:     pacing.New(rdb),
 	}
 	for _, o := range opts {
 		o(s)
@@ -154,6 +161,8 @@ func (s *Server) routes() {
 	m.Handle("GET /v1/groups/{openGId}/members", http.HandlerFunc(s.groupMembers))
 	m.Handle("POST /v1/jssdk/config", s.needWeChat(s.jssdkConfig))
 	m.Handle("POST /v1/admin/apps/{app}/token/force-refresh", s.auth(s.needWeChat(s.forceRefreshToken)))
+	m.Handle("GET /v1/admin/apps/{app}/pacing", s.auth(http.HandlerFunc(s.pacingState)))
+	m.Handle("POST /v1/admin/apps/{app}/pacing/resume", s.auth(http.HandlerFunc(s.resumePacing)))
 	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", "no such endpoint: "+r.Method+" "+r.URL.Path, "")
 	})

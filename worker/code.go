@@ -14,11 +14,25 @@ import (
 )
 
 // code returns the mini-program code for req, fetching it from WeChat only
-// if no worker has stored it yet. A Redis lock per code makes concurrent
-// jobs needing the same code (two templates, same scene) wait for one fetch
-// instead of each spending WeChat quota.
+// if no worker has stored it yet. A held-back job on its last attempt
+// waits here (waitOut) rather than fail.
 func (h *Handler) code(ctx context.Context, app wechat.App, req wechat.UnlimitedCode) (*wechat.Image, error) {
 	key := tasks.CodeKey(app.AppID, req)
+	for {
+		img, err := h.fetchCode(ctx, app, req, key)
+		var rl *RateLimitError
+		if errors.As(err, &rl) && h.waitOut(ctx, rl) {
+			continue
+		}
+		return img, err
+	}
+}
+
+// fetchCode gets the code from storage or, paced, from WeChat. A Redis lock
+// per code makes concurrent jobs needing the same code (two templates, same
+// scene) wait for one fetch instead of each spending WeChat quota; pacing
+// comes after the last storage check, so only real calls count.
+func (h *Handler) fetchCode(ctx context.Context, app wechat.App, req wechat.UnlimitedCode, key string) (*wechat.Image, error) {
 	if img, err := h.storedCode(ctx, key); err != nil || img != nil {
 		return img, err
 	}
@@ -34,9 +48,12 @@ func (h *Handler) code(ctx context.Context, app wechat.App, req wechat.Unlimited
 	if img, err := h.storedCode(ctx, key); err != nil || img != nil {
 		return img, err
 	}
+	if err := h.admit(ctx, app.AppID); err != nil {
+		return nil, err
+	}
 	img, err := h.codes.GetUnlimitedCode(ctx, app, req.Normalize())
 	if err != nil {
-		return nil, err
+		return nil, h.quotaHit(ctx, app.AppID, err)
 	}
 	if err := h.store.Put(ctx, key, img.Data, storage.PutOptions{ContentType: img.ContentType, CacheControl: storage.ImmutableCache}); err != nil {
 		return nil, err

@@ -17,6 +17,7 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/wxposter/wxposter/pacing"
 	"github.com/wxposter/wxposter/poster"
 	"github.com/wxposter/wxposter/storage"
 	"github.com/wxposter/wxposter/tasks"
@@ -57,6 +58,10 @@ type Handler struct {
 	quality   int
 	maxPixels int
 	codeLock  time.Duration
+
+	pacer      Pacer
+	pacingOpts []pacing.Option
+	paceWait   time.Duration
 }
 
 // HandlerOption configures a Handler.
@@ -69,18 +74,23 @@ func WithLogger(l *slog.Logger) HandlerOption { return func(h *Handler) { h.log 
 func WithJPEGQuality(q int) HandlerOption { return func(h *Handler) { h.quality = q } }
 
 // NewHandler returns the poster handler. rdb is used for cross-worker code
-// locks and to announce finished jobs to waiting pollers.
+// locks, to pace code calls (see WithCodeRate) and to announce finished
+// jobs to waiting pollers.
 func NewHandler(rdb redis.UniversalClient, apps []wechat.App, codes Codes, store Objects, render Renderer, images Images, opts ...HandlerOption) *Handler {
 	h := &Handler{
 		rdb: rdb, codes: codes, store: store, render: render, images: images,
 		log: slog.Default(), apps: map[string]wechat.App{},
 		quality: 85, maxPixels: 16_000_000, codeLock: 30 * time.Second,
+		paceWait: 2 * time.Second,
 	}
 	for _, a := range apps {
 		h.apps[a.AppID] = a
 	}
 	for _, o := range opts {
 		o(h)
+	}
+	if h.pacer == nil {
+		h.pacer = pacing.New(rdb, append([]pacing.Option{pacing.WithLogger(h.log)}, h.pacingOpts...)...)
 	}
 	return h
 }
@@ -96,6 +106,10 @@ func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	log := h.log.With("job", id, "app", p.AppID, "template", p.Template)
 
 	url, err := h.run(ctx, id, p)
+	var rl *RateLimitError
+	if errors.As(err, &rl) {
+		return h.hold(ctx, t, id, rl)
+	}
 	if err != nil {
 		return h.fail(ctx, t, id, classify(err))
 	}
@@ -194,6 +208,25 @@ func (h *Handler) fail(ctx context.Context, t *asynq.Task, id string, je *jobErr
 		return fmt.Errorf("%w: %w", je, asynq.SkipRetry)
 	}
 	return je
+}
+
+// hold reschedules a job held back by pacing, without spending a retry, and
+// shows why on its status. On its last attempt (see waitOut) the job fails.
+func (h *Handler) hold(ctx context.Context, t *asynq.Task, id string, rl *RateLimitError) error {
+	if lastAttempt(ctx) {
+		pub := rl.public()
+		return h.fail(ctx, t, id, &jobErr{code: pub.Code, errcode: pub.Errcode, msg: pub.Message, err: rl})
+	}
+	h.record(ctx, t, id, tasks.Result{Error: rl.public()}, false)
+	// Waiting for a turn is routine under load (at most one line per slot
+	// per PaceWait); a quota answer from WeChat is worth seeing.
+	level := slog.LevelInfo
+	if rl.Hold.Reason == pacing.ReasonRate {
+		level = slog.LevelDebug
+	}
+	h.log.Log(ctx, level, "poster held back to stay within WeChat's quota", "job", id, "app", rl.AppID,
+		"reason", rl.Hold.Reason, "retry_in", rl.RetryIn.Round(time.Millisecond))
+	return rl
 }
 
 // record writes the result on the task and, when the job has ended, wakes

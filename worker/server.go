@@ -24,11 +24,19 @@ type ServerConfig struct {
 	// again. asynq's default of 1 s would add up to a second to every poster.
 	PollInterval    time.Duration
 	ShutdownTimeout time.Duration // default 30 s: longer than a poster takes
-	Logger          *slog.Logger
+	// RetryCheckInterval is how often retried and held-back jobs that are
+	// due are moved back to the queue (default: asynq's 5 s), so it is the
+	// precision of RetryDelay.
+	RetryCheckInterval time.Duration
+	Logger             *slog.Logger
 }
 
 // NewServer returns an asynq server for poster jobs on rdb.
 func NewServer(rdb redis.UniversalClient, cfg ServerConfig) *asynq.Server {
+	return asynq.NewServerFromRedisClient(rdb, cfg.asynq())
+}
+
+func (cfg ServerConfig) asynq() asynq.Config {
 	if cfg.Queue == "" {
 		cfg.Queue = tasks.DefaultQueue
 	}
@@ -45,23 +53,22 @@ func NewServer(rdb redis.UniversalClient, cfg ServerConfig) *asynq.Server {
 		cfg.Logger = slog.Default()
 	}
 	log := cfg.Logger
-	return asynq.NewServerFromRedisClient(rdb, asynq.Config{
-		Concurrency:       cfg.Concurrency,
-		Queues:            map[string]int{cfg.Queue: 1},
-		TaskCheckInterval: cfg.PollInterval,
-		ShutdownTimeout:   cfg.ShutdownTimeout,
-		RetryDelayFunc:    RetryDelay,
-		// A worker that died mid-job (lease expired) is not the job's fault:
-		// don't spend one of its retries on it (asynq issue #1015).
-		IsFailure: func(err error) bool { return !errors.Is(err, asynq.ErrLeaseExpired) },
-		Logger:    asynqLogger{log},
-		LogLevel:  asynq.WarnLevel,
+	return asynq.Config{
+		Concurrency:              cfg.Concurrency,
+		Queues:                   map[string]int{cfg.Queue: 1},
+		TaskCheckInterval:        cfg.PollInterval,
+		ShutdownTimeout:          cfg.ShutdownTimeout,
+		DelayedTaskCheckInterval: cfg.RetryCheckInterval,
+		RetryDelayFunc:           RetryDelay,
+		IsFailure:                IsFailure,
+		Logger:                   asynqLogger{log},
+		LogLevel:                 asynq.WarnLevel,
 		HealthCheckFunc: func(err error) {
 			if err != nil {
 				log.Error("worker cannot reach Redis", "err", err)
 			}
 		},
-	})
+	}
 }
 
 // NewMux routes poster tasks to h.
@@ -73,15 +80,20 @@ func NewMux(h *Handler) *asynq.ServeMux {
 
 // RetryDelay backs off exponentially from 1 s to 1 min with jitter. asynq's
 // default (n^4 + 15 s + ...) is tuned for background jobs, not for a client
-// polling for its poster. WeChat's per-minute quota (45011) waits for the
-// next minute.
+// polling for its poster. A job held back by pacing comes back when pacing
+// said, with a little jitter so held jobs don't return all at once; a bare
+// 45011 waits for the next minute.
 func RetryDelay(n int, err error, _ *asynq.Task) time.Duration {
+	var rl *RateLimitError
+	if errors.As(err, &rl) {
+		return rl.RetryIn + jitter(min(rl.RetryIn/10, 5*time.Second))
+	}
 	var we *wechat.Error
 	if errors.As(err, &we) && we.Code == wechat.CodeMinuteQuota {
 		return time.Duration(60-time.Now().Second())*time.Second + jitter(time.Second)
 	}
-	d := time.Second << min(n, 6)
-	return min(d, time.Minute) + jitter(d/4)
+	d := min(time.Second<<min(n, 6), time.Minute)
+	return d + jitter(d/4)
 }
 
 func jitter(d time.Duration) time.Duration {

@@ -12,6 +12,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/wxposter/wxposter/config"
+	"github.com/wxposter/wxposter/pacing"
 	"github.com/wxposter/wxposter/poster"
 	"github.com/wxposter/wxposter/producer"
 	"github.com/wxposter/wxposter/storage"
@@ -100,6 +101,7 @@ func (d *deps) producer() *producer.Server {
 		producer.WithLogger(d.log),
 		producer.WithWeChat(d.wechat()),
 		producer.WithSessionTTL(d.cfg.SessionTTL),
+		producer.WithPacing(pacing.New(d.rdb, pacing.WithRates(d.cfg.CodeRatePerMinute, d.perAppRates()))),
 	)
 }
 
@@ -121,7 +123,8 @@ func (d *deps) worker() (*asynq.Server, *asynq.ServeMux, error) {
 	}
 	wx := d.wechat()
 	fetcher := poster.NewFetcher(poster.WithAllowedHosts(d.imageHosts()...))
-	h := worker.NewHandler(d.rdb, d.apps, wx, d.store, renderer, fetcher, worker.WithLogger(d.log))
+	h := worker.NewHandler(d.rdb, d.apps, wx, d.store, renderer, fetcher, worker.WithLogger(d.log),
+		worker.WithCodeRate(d.cfg.CodeRatePerMinute, d.perAppRates()))
 	srv := worker.NewServer(d.rdb, worker.ServerConfig{
 		Queue:        d.cfg.Queue,
 		Concurrency:  d.cfg.WorkerConcurrency,
@@ -143,4 +146,15 @@ func (d *deps) startWorker() (stop func(), err error) {
 	}
 	d.log.Info("worker started", "queue", d.cfg.Queue, "concurrency", d.cfg.WorkerConcurrency)
 	return srv.Shutdown, nil
+}
+
+// perAppRates are the apps file's code_rate_per_minute overrides.
+func (d *deps) perAppRates() map[string]int {
+	m := map[string]int{}
+	for _, a := range d.cfg.Apps {
+		if a.CodeRatePerMinute > 0 {
+			m[a.AppID] = a.CodeRatePerMinute
+		}
+	}
+	return m
 }
