@@ -12,20 +12,32 @@ import (
 	"github.com/wxposter/wxposter/wechat"
 )
 
+// appHandler is an admin handler for the app named in the path.
+type appHandler func(w http.ResponseWriter, r *http.Request, app wechat.App)
+
+// forApp resolves {app} (name or appid) for h. Changing admin actions
+// (mutating) also need WXPOSTER_API_KEYS to be set: an open API must not
+// let anyone invalidate tokens or lift a quota pause.
+func (s *Server) forApp(mutating bool, h appHandler) http.Handler {
+	return s.auth(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if mutating && len(s.apiKeys) == 0 {
+			writeError(w, http.StatusForbidden, "forbidden", "set WXPOSTER_API_KEYS to use admin endpoints", "")
+			return
+		}
+		app, ok := s.app(r.PathValue("app"))
+		if !ok {
+			writeError(w, http.StatusNotFound, "not_found", "no such app", "app")
+			return
+		}
+		h(w, r, app)
+	}))
+}
+
 // forceRefreshToken is the one guarded path to stable_token's force_refresh,
 // for a leaked token: it invalidates the token for every holder, and WeChat
 // allows 20 a day, 30 s apart (enforced cluster-wide before WeChat is asked).
 // It needs an API key even when the rest of the API is open.
-func (s *Server) forceRefreshToken(w http.ResponseWriter, r *http.Request) {
-	if len(s.apiKeys) == 0 {
-		writeError(w, http.StatusForbidden, "forbidden", "set WXPOSTER_API_KEYS to use admin endpoints", "")
-		return
-	}
-	app, ok := s.app(r.PathValue("app"))
-	if !ok {
-		writeError(w, http.StatusNotFound, "not_found", "no such app", "app")
-		return
-	}
+func (s *Server) forceRefreshToken(w http.ResponseWriter, r *http.Request, app wechat.App) {
 	err := s.wx.ForceRefreshToken(r.Context(), app)
 	switch {
 	case errors.Is(err, wechat.ErrForceRefreshLimited):
@@ -47,12 +59,7 @@ type Pacing interface {
 
 // pacingState shows whether an app's code calls are held back (45011
 // cooldown, 45009 pause until the daily reset) and its rate.
-func (s *Server) pacingState(w http.ResponseWriter, r *http.Request) {
-	app, ok := s.app(r.PathValue("app"))
-	if !ok {
-		writeError(w, http.StatusNotFound, "not_found", "no such app", "app")
-		return
-	}
+func (s *Server) pacingState(w http.ResponseWriter, r *http.Request, app wechat.App) {
 	h, err := s.pacing.State(r.Context(), app.AppID)
 	if err != nil {
 		s.unavailable(w, r, "read the pacing state", err)
@@ -68,16 +75,7 @@ func (s *Server) pacingState(w http.ResponseWriter, r *http.Request) {
 
 // resumePacing lifts a 45009 pause or 45011 cooldown early, after the quota
 // was reset with clear_quota, say.
-func (s *Server) resumePacing(w http.ResponseWriter, r *http.Request) {
-	if len(s.apiKeys) == 0 {
-		writeError(w, http.StatusForbidden, "forbidden", "set WXPOSTER_API_KEYS to use admin endpoints", "")
-		return
-	}
-	app, ok := s.app(r.PathValue("app"))
-	if !ok {
-		writeError(w, http.StatusNotFound, "not_found", "no such app", "app")
-		return
-	}
+func (s *Server) resumePacing(w http.ResponseWriter, r *http.Request, app wechat.App) {
 	if err := s.pacing.Resume(r.Context(), app.AppID); err != nil {
 		s.unavailable(w, r, "resume code calls", err)
 		return

@@ -160,9 +160,9 @@ func (s *Server) routes() {
 	m.Handle("POST /v1/share/group", http.HandlerFunc(s.shareGroup))
 	m.Handle("GET /v1/groups/{openGId}/members", http.HandlerFunc(s.groupMembers))
 	m.Handle("POST /v1/jssdk/config", s.needWeChat(s.jssdkConfig))
-	m.Handle("POST /v1/admin/apps/{app}/token/force-refresh", s.auth(s.needWeChat(s.forceRefreshToken)))
-	m.Handle("GET /v1/admin/apps/{app}/pacing", s.auth(http.HandlerFunc(s.pacingState)))
-	m.Handle("POST /v1/admin/apps/{app}/pacing/resume", s.auth(http.HandlerFunc(s.resumePacing)))
+	m.Handle("POST /v1/admin/apps/{app}/token/force-refresh", s.needWeChat(s.forApp(true, s.forceRefreshToken).ServeHTTP))
+	m.Handle("GET /v1/admin/apps/{app}/pacing", s.forApp(false, s.pacingState))
+	m.Handle("POST /v1/admin/apps/{app}/pacing/resume", s.forApp(true, s.resumePacing))
 	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", "no such endpoint: "+r.Method+" "+r.URL.Path, "")
 	})

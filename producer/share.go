@@ -94,6 +94,21 @@ func (s *Server) loadSession(ctx context.Context, token string) (*session, error
 	return &sess, nil
 }
 
+// session loads the session of token, or answers the request (401 for an
+// unknown or expired session, 503 if Redis fails) and reports false.
+func (s *Server) session(w http.ResponseWriter, r *http.Request, token string) (*session, bool) {
+	sess, err := s.loadSession(r.Context(), token)
+	if err != nil {
+		s.unavailable(w, r, "read the session", err)
+		return nil, false
+	}
+	if sess == nil {
+		sessionExpired(w)
+		return nil, false
+	}
+	return sess, true
+}
+
 func sessionExpired(w http.ResponseWriter) {
 	writeError(w, http.StatusUnauthorized, "session_expired", "session expired, log in again (wx.login, then POST /v1/wx/login)", "session")
 }
@@ -128,13 +143,8 @@ func (s *Server) shareGroup(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	sess, err := s.loadSession(ctx, req.Session)
-	if err != nil {
-		s.unavailable(w, r, "read the session", err)
-		return
-	}
-	if sess == nil {
-		sessionExpired(w)
+	sess, ok := s.session(w, r, req.Session)
+	if !ok {
 		return
 	}
 	// Any decrypt failure (usually a session_key rotated by a newer
@@ -198,13 +208,8 @@ func (s *Server) groupMembers(w http.ResponseWriter, r *http.Request) {
 		}
 		appID = app.AppID
 	} else {
-		sess, err := s.loadSession(ctx, q.Get("session"))
-		if err != nil {
-			s.unavailable(w, r, "read the session", err)
-			return
-		}
-		if sess == nil {
-			sessionExpired(w)
+		sess, ok := s.session(w, r, q.Get("session"))
+		if !ok {
 			return
 		}
 		in, err := s.rdb.ZScore(ctx, groupKey(sess.AppID, openGID)+":members", sess.OpenID).Result()
