@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # devenv.sh makes sure what wxposter needs on this machine is installed and
 # running, installing or starting only what is missing:
-#   - fonts-noto-cjk (the poster font) and build tools, from Debian
+#   - fonts-noto-cjk and fonts-noto-color-emoji (poster text), libjpeg-turbo
+#     headers (the fast JPEG encoder) and build tools, from Debian
 #   - Redis on 127.0.0.1:6379
 #   - MinIO on 127.0.0.1:9000, built once with `go install` and then reused
 # It is idempotent: `make run` and `make test` call it every time.
@@ -37,6 +38,8 @@ apt_install() {
 # --- Debian packages -------------------------------------------------------
 missing=()
 [ -f /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc ] || [ -n "${WXPOSTER_FONT_DIR:-}" ] || missing+=(fonts-noto-cjk)
+[ -f /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf ] || [ -n "${WXPOSTER_FONT_DIR:-}" ] || missing+=(fonts-noto-color-emoji)
+[ -f /usr/include/jpeglib.h ] || missing+=(libjpeg62-turbo-dev) # libjpeg-turbo for the cgo JPEG encoder
 have gcc || missing+=(gcc)
 have curl || missing+=(curl)
 have redis-server || missing+=(redis-server)
