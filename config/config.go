@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/url"
+	"os"
 	"reflect"
 	"regexp"
 	"strings"
@@ -44,6 +45,9 @@ type Config struct {
 	TokenEndpoint string `env:"WXPOSTER_TOKEN_ENDPOINT" envDefault:"stable"`
 	// SessionTTL is how long a mini-program login (and its session_key) is kept.
 	SessionTTL time.Duration `env:"WXPOSTER_SESSION_TTL" envDefault:"72h"`
+	// TemplateDir holds palettes (*.json) stored as templates at start-up,
+	// each under its file's base name; empty loads none.
+	TemplateDir string `env:"WXPOSTER_TEMPLATE_DIR"`
 
 	// Tuning, with defaults that suit most deployments.
 	Queue              string        `env:"WXPOSTER_QUEUE" envDefault:"posters"`
@@ -260,6 +264,11 @@ func (c *Config) validate() error {
 	}
 	if c.JobRetention < time.Minute {
 		add("WXPOSTER_JOB_RETENTION", "must be at least 1m")
+	}
+	if c.TemplateDir != "" {
+		if fi, err := os.Stat(c.TemplateDir); err != nil || !fi.IsDir() {
+			add("WXPOSTER_TEMPLATE_DIR", "must be an existing directory")
+		}
 	}
 	if c.SessionTTL < time.Minute {
 		add("WXPOSTER_SESSION_TTL", "must be at least 1m")

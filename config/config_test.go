@@ -53,6 +53,8 @@ func TestLoadErrorsNameTheVariable(t *testing.T) {
 		{"WXPOSTER_WORKER_CONCURRENCY", "ten", "WXPOSTER_WORKER_CONCURRENCY"},
 		{"WXPOSTER_WORKER_POLL_INTERVAL", "1", "WXPOSTER_WORKER_POLL_INTERVAL"},
 		{"WXPOSTER_LOG_FORMAT", "xml", "WXPOSTER_LOG_FORMAT"},
+		{"WXPOSTER_TEMPLATE_DIR", "/nonexistent/templates", "WXPOSTER_TEMPLATE_DIR"},
+		{"WXPOSTER_TEMPLATE_DIR", "config_test.go", "WXPOSTER_TEMPLATE_DIR"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.key+"="+tc.value, func(t *testing.T) {
@@ -67,6 +69,17 @@ func TestLoadErrorsNameTheVariable(t *testing.T) {
 				t.Fatalf("error leaks a secret: %v", err)
 			}
 		})
+	}
+}
+
+func TestTemplateDir(t *testing.T) {
+	env := base()
+	if c, err := LoadFrom(env); err != nil || c.TemplateDir != "" {
+		t.Fatalf("default = %q %v, want none", c.TemplateDir, err)
+	}
+	env["WXPOSTER_TEMPLATE_DIR"] = t.TempDir()
+	if c, err := LoadFrom(env); err != nil || c.TemplateDir != env["WXPOSTER_TEMPLATE_DIR"] {
+		t.Fatalf("got %+v %v", c, err)
 	}
 }
 

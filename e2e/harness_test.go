@@ -11,6 +11,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"net/url"
 	"testing"
 	"time"
@@ -24,6 +25,7 @@ import (
 	"github.com/wxposter/wxposter/poster"
 	"github.com/wxposter/wxposter/producer"
 	"github.com/wxposter/wxposter/storage"
+	"github.com/wxposter/wxposter/templates"
 	"github.com/wxposter/wxposter/wechat"
 	"github.com/wxposter/wxposter/worker"
 	"github.com/wxposter/wxposter/wxsim"
@@ -41,6 +43,7 @@ const (
 type system struct {
 	tb     testing.TB
 	sim    *wxsim.Sim
+	simURL string
 	app    wechat.App
 	rdb    *redis.Client
 	store  *storage.Store
@@ -48,6 +51,9 @@ type system struct {
 	avatar *httptest.Server
 	queue  string
 	logs   *testenv.LogBuffer
+	// templates is the producer's template store (workers have their own
+	// on the same keys, as separate processes would).
+	templates *templates.Store
 }
 
 type settings struct {
@@ -91,6 +97,7 @@ func start(tb testing.TB, opts ...setting) *system {
 		wxsim.WithPublishedPages(pageIndex, pageDetail),
 	}, set.simOpts...)...)
 	simSrv := httptest.NewServer(wrapSim(set, s.sim))
+	s.simURL = simSrv.URL
 	tb.Cleanup(simSrv.Close)
 
 	s.avatar = httptest.NewServer(http.HandlerFunc(serveAvatar))
@@ -98,6 +105,9 @@ func start(tb testing.TB, opts ...setting) *system {
 	avatarHost := mustURL(tb, s.avatar.URL).Host
 
 	s.store = testenv.Store(tb)
+	tmplPrefix := "e2e-" + testenv.ID(6) + ":template:"
+	s.templates = templates.NewStore(s.rdb, templates.WithKeyPrefix(tmplPrefix))
+	tb.Cleanup(func() { purgeKeys(s.rdb, tmplPrefix) })
 
 	renderer, err := poster.New(poster.WithLogger(log))
 	if err != nil {
@@ -109,9 +119,17 @@ func start(tb testing.TB, opts ...setting) *system {
 	for range set.processes {
 		rdb := testenv.Redis(tb)
 		wx := wechat.New(rdb, append([]wechat.Option{wechat.WithBaseURL(simSrv.URL), wechat.WithLogger(log)}, set.wechatOpts...)...)
-		fetcher := poster.NewFetcher(poster.WithAllowedHosts(avatarHost))
+		// The avatar server listens on loopback, which the Fetcher refuses
+		// unless told otherwise.
+		fetcher := poster.NewFetcher(poster.WithAllowedHosts(avatarHost),
+			poster.WithAllowPrivate(netip.MustParsePrefix("127.0.0.0/8")))
+		loader, err := poster.NewLoader(poster.WithFetcher(fetcher))
+		if err != nil {
+			tb.Fatal(err)
+		}
 		h := worker.NewHandler(rdb, []wechat.App{s.app}, wx, s.store, renderer, fetcher,
-			append([]worker.HandlerOption{worker.WithLogger(log)}, set.handlerOpts...)...)
+			append([]worker.HandlerOption{worker.WithLogger(log), worker.WithImageLoader(loader),
+				worker.WithTemplates(templates.NewStore(rdb, templates.WithKeyPrefix(tmplPrefix)))}, set.handlerOpts...)...)
 		srv := worker.NewServer(rdb, worker.ServerConfig{
 			Queue: s.queue, Concurrency: set.workers, PollInterval: set.poll, Logger: log,
 		})
@@ -129,6 +147,7 @@ func start(tb testing.TB, opts ...setting) *system {
 		producer.WithLogger(log),
 		producer.WithWeChat(wechat.New(s.rdb, wechat.WithBaseURL(simSrv.URL), wechat.WithLogger(log))),
 		producer.WithAPIKeys(set.apiKeys...),
+		producer.WithTemplates(s.templates),
 	)
 	tb.Cleanup(func() { api.Close() })
 	s.api = httptest.NewServer(api)
@@ -341,3 +360,12 @@ func wrapSim(set settings, h http.Handler) http.Handler {
 
 // withAPIKeys closes the API: requests need one of keys.
 func withAPIKeys(keys ...string) setting { return func(s *settings) { s.apiKeys = keys } }
+
+// purgeKeys deletes the Redis keys under prefix (a test's templates).
+func purgeKeys(rdb *redis.Client, prefix string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if keys, err := rdb.Keys(ctx, prefix+"*").Result(); err == nil && len(keys) > 0 {
+		rdb.Del(ctx, keys...)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"image/draw"
 	"image/gif"
 	"image/jpeg"
 	"image/png"
@@ -53,30 +54,72 @@ func Sniff(data []byte) string {
 // Decode decodes JPEG, PNG, GIF (first frame) or WebP data and returns the
 // image and its format name. The size in the header is checked first and an
 // image over maxPixels (width*height; <= 0 means 16 megapixels) is refused
-// before any pixel is decoded: a tiny file can claim a huge canvas.
+// before any pixel is decoded: a tiny file can claim a huge canvas. The image
+// is the decoder's own type (*image.YCbCr for most JPEGs, *image.Paletted
+// for GIFs, whose first frame may cover only part of the canvas).
 func Decode(data []byte, maxPixels int) (image.Image, string, error) {
+	img, format, _, err := decode(data, maxPixels)
+	return img, format, err
+}
+
+// DecodeRGBA is Decode converted to an *image.RGBA with its origin at (0, 0),
+// the type renders draw fastest from. A GIF's first frame is placed on its
+// full logical screen, transparent where the frame does not reach.
+func DecodeRGBA(data []byte, maxPixels int) (*image.RGBA, string, error) {
+	img, format, cfg, err := decode(data, maxPixels)
+	if err != nil {
+		return nil, format, err
+	}
+	if m, ok := img.(*image.RGBA); ok && m.Rect.Min == (image.Point{}) {
+		return m, format, nil
+	}
+	canvas := img.Bounds().Sub(img.Bounds().Min)
+	at := img.Bounds().Min
+	if format == "gif" {
+		canvas, at = image.Rect(0, 0, cfg.Width, cfg.Height), image.Point{}
+	}
+	dst := image.NewRGBA(canvas)
+	draw.Draw(dst, img.Bounds().Sub(at), img, img.Bounds().Min, draw.Src)
+	return dst, format, nil
+}
+
+func decode(data []byte, maxPixels int) (image.Image, string, image.Config, error) {
+	img, format, cfg, err := decodeChecked(data, maxPixels)
+	if err != nil {
+		return nil, format, cfg, err
+	}
+	// The decoders honour their header; this guards against one that
+	// does not.
+	if b := img.Bounds(); int64(b.Dx())*int64(b.Dy()) > int64(cfg.Width)*int64(cfg.Height) {
+		return nil, format, cfg, fmt.Errorf("%w: %s decoded to %v, larger than its header's %dx%d",
+			ErrTooManyPixels, format, b, cfg.Width, cfg.Height)
+	}
+	return img, format, cfg, nil
+}
+
+func decodeChecked(data []byte, maxPixels int) (image.Image, string, image.Config, error) {
 	if maxPixels <= 0 {
 		maxPixels = defaultMaxPixels
 	}
 	format := Sniff(data)
 	c, ok := codecs[format]
 	if !ok {
-		return nil, "", ErrUnknownFormat
+		return nil, "", image.Config{}, ErrUnknownFormat
 	}
 	cfg, err := c.decodeConfig(bytes.NewReader(data))
 	if err != nil {
-		return nil, format, fmt.Errorf("poster: decode %s header: %w", format, err)
+		return nil, format, cfg, fmt.Errorf("poster: decode %s header: %w", format, err)
 	}
 	if cfg.Width <= 0 || cfg.Height <= 0 {
-		return nil, format, fmt.Errorf("poster: decode %s: empty image %dx%d", format, cfg.Width, cfg.Height)
+		return nil, format, cfg, fmt.Errorf("poster: decode %s: empty image %dx%d", format, cfg.Width, cfg.Height)
 	}
 	if int64(cfg.Width)*int64(cfg.Height) > int64(maxPixels) {
-		return nil, format, fmt.Errorf("%w: %s is %dx%d, limit %d pixels",
+		return nil, format, cfg, fmt.Errorf("%w: %s is %dx%d, limit %d pixels",
 			ErrTooManyPixels, format, cfg.Width, cfg.Height, maxPixels)
 	}
 	img, err := c.decode(bytes.NewReader(data))
 	if err != nil {
-		return nil, format, fmt.Errorf("poster: decode %s: %w", format, err)
+		return nil, format, cfg, fmt.Errorf("poster: decode %s: %w", format, err)
 	}
-	return img, format, nil
+	return img, format, cfg, nil
 }

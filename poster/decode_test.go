@@ -146,3 +146,101 @@ func TestDecodeBombMessage(t *testing.T) {
 		t.Errorf("header-only PNG within the limit: got %v, want a decode error", err)
 	}
 }
+
+// Headers that claim a huge canvas, one per format: each must be refused
+// from its header alone (none carries any pixel data).
+func gifHeader(w, h uint16) []byte {
+	b := []byte("GIF89a")
+	b = binary.LittleEndian.AppendUint16(b, w)
+	b = binary.LittleEndian.AppendUint16(b, h)
+	return append(b, 0, 0, 0) // no global colour table
+}
+
+func jpegHeader(w, h uint16) []byte {
+	b := []byte{0xff, 0xd8, 0xff, 0xc0, 0, 17, 8}
+	b = binary.BigEndian.AppendUint16(b, h)
+	b = binary.BigEndian.AppendUint16(b, w)
+	b = append(b, 3, 1, 0x22, 0, 2, 0x11, 1, 3, 0x11, 1)
+	return append(b, 0xff, 0xda, 0, 8) // start of scan: where DecodeConfig stops
+
+}
+
+func webpVP8XHeader(w, h uint32) []byte {
+	chunk := []byte("VP8X\x0a\x00\x00\x00\x00\x00\x00\x00")
+	chunk = append(chunk, byte(w-1), byte((w-1)>>8), byte((w-1)>>16), byte(h-1), byte((h-1)>>8), byte((h-1)>>16))
+	b := []byte("RIFF")
+	b = binary.LittleEndian.AppendUint32(b, uint32(4+len(chunk)))
+	return append(append(b, "WEBP"...), chunk...)
+}
+
+func TestDecodeBombs(t *testing.T) {
+	for _, tt := range []struct {
+		name, format string
+		data         []byte
+	}{
+		{"png 50000x50000", "png", pngHeader(50000, 50000)},
+		{"gif 50000x50000", "gif", gifHeader(50000, 50000)},
+		{"jpeg 50000x50000", "jpeg", jpegHeader(50000, 50000)},
+		{"webp 16000x16000", "webp", webpVP8XHeader(16000, 16000)},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, decode := range []func([]byte, int) (image.Image, string, error){
+				Decode,
+				func(b []byte, n int) (image.Image, string, error) {
+					m, f, err := DecodeRGBA(b, n)
+					if m == nil {
+						return nil, f, err
+					}
+					return m, f, err
+				},
+			} {
+				img, format, err := decode(tt.data, 0)
+				if !errors.Is(err, ErrTooManyPixels) || img != nil {
+					t.Errorf("got %v, want ErrTooManyPixels", err)
+				}
+				if format != tt.format {
+					t.Errorf("format = %q, want %q", format, tt.format)
+				}
+			}
+		})
+	}
+}
+
+func TestDecodeRGBA(t *testing.T) {
+	nrgba := image.NewNRGBA(image.Rect(0, 0, 8, 4))
+	for i := range nrgba.Pix {
+		nrgba.Pix[i] = 0x80 // 50 % alpha: premultiplied on the way to RGBA
+	}
+	pal := image.NewPaletted(image.Rect(0, 0, 20, 10), color.Palette{color.Black, color.White})
+	for _, tt := range []struct {
+		name, format string
+		data         []byte
+		size         image.Point
+	}{
+		{"png with alpha", "png", encoded(t, "png", nrgba), image.Pt(8, 4)},
+		{"jpeg", "jpeg", encoded(t, "jpeg", nrgba), image.Pt(8, 4)},
+		{"gif", "gif", encoded(t, "gif", pal), image.Pt(20, 10)},
+		{"webp lossy", "webp", mustBase64(t, webpLossy), image.Pt(1, 1)},
+		{"webp lossless", "webp", mustBase64(t, webpLossless), image.Pt(1, 1)},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			m, format, err := DecodeRGBA(tt.data, 1000)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if format != tt.format || m.Rect != (image.Rectangle{Max: tt.size}) {
+				t.Errorf("got %s %v, want %s %v", format, m.Rect, tt.format, tt.size)
+			}
+		})
+	}
+	m, _, err := DecodeRGBA(encoded(t, "png", nrgba), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := m.RGBAAt(0, 0); got != (color.RGBA{0x40, 0x40, 0x40, 0x80}) {
+		t.Errorf("NRGBA 0x80 pixel = %v, want premultiplied 0x40 0x40 0x40 0x80", got)
+	}
+	if _, _, err := DecodeRGBA([]byte("nope"), 0); !errors.Is(err, ErrUnknownFormat) {
+		t.Errorf("got %v, want ErrUnknownFormat", err)
+	}
+}

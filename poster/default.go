@@ -8,10 +8,10 @@ import (
 	"image/color"
 	"image/draw"
 	"math"
+	"strings"
 	"time"
 
 	xdraw "golang.org/x/image/draw"
-	"golang.org/x/image/math/fixed"
 )
 
 // DefaultTemplate is the name of the built-in template.
@@ -93,19 +93,27 @@ type defaultTemplate struct {
 	ringMask   *image.Alpha
 }
 
-func newDefaultTemplate(fc *faceSet) (*defaultTemplate, error) {
+func newDefaultTemplate(r *Renderer, fc *faceSet) (*defaultTemplate, error) {
 	t := &defaultTemplate{
 		bg:         defaultBackground(),
 		avatarMask: circleMask(avatarD),
 		ringMask:   circleMask(avatarD + 2*avatarRing),
 	}
 	// The caption never changes: draw it once into the background.
-	capFace := fc.face(false, captionPx)
-	if w := measure(faceMeasurer{capFace}, []rune(captionText)); w.Ceil() > cardW-2*cardPad {
-		return nil, fmt.Errorf("caption %q is %dpx wide, wider than the card", captionText, w.Ceil())
+	lay := fc.layoutText([]textSpan{{captionText, textStyle{size: captionPx, color: mutedColor}}}, 0, 1)
+	if w := lay.width(); w > cardW-2*cardPad {
+		return nil, fmt.Errorf("caption %q is %.0fpx wide, wider than the card", captionText, w)
 	}
-	drawText(t.bg, capFace, captionText, defW/2, captionBaseline, alignCenter, mutedColor)
+	r.drawCentered(t.bg, fc, lay, defW/2, captionBaseline, 0)
 	return t, nil
+}
+
+// drawCentered draws lay centred on x, its first baseline at y.
+func (r *Renderer) drawCentered(dst *image.RGBA, fc *faceSet, lay *textLayout, x, y, lineH float64) {
+	if len(lay.lines) == 0 {
+		return
+	}
+	r.drawText(dst, fc, lay, x, y-lay.lines[0].size, 0, lineH, alignMiddle)
 }
 
 // defaultBackground paints the static layers: header gradient with soft
@@ -193,9 +201,9 @@ func (r *Renderer) RenderDefault(ctx context.Context, in DefaultInput) (*image.R
 		return nil, err
 	}
 	if in.Nickname != "" {
-		t.drawNickname(dst, fc, in.Nickname, hasAvatar)
+		t.drawNickname(r, dst, fc, in.Nickname, hasAvatar)
 	}
-	t.drawTitle(dst, fc, in.Title)
+	t.drawTitle(r, dst, fc, in.Title)
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -215,32 +223,47 @@ func (t *defaultTemplate) drawAvatar(dst *image.RGBA, avatar image.Image) {
 	drawCircleImage(dst, at, avatar, t.avatarMask, xdraw.CatmullRom)
 }
 
-func (t *defaultTemplate) drawNickname(dst *image.RGBA, fc *faceSet, nickname string, hasAvatar bool) {
-	face := fc.face(true, nickPx)
-	nick := sanitize(face, nickname, false)
-	nick = truncate(faceMeasurer{face}, nick, fixed.I(nickMaxW))
+func (t *defaultTemplate) drawNickname(r *Renderer, dst *image.RGBA, fc *faceSet, nickname string, hasAvatar bool) {
+	st := textStyle{bold: true, size: nickPx, color: nickColor}
+	// One line, cut with "…"; emoji are drawn in colour.
+	lay := fc.layoutText([]textSpan{{oneLine(nickname), st}}, nickMaxW, 1)
 	y := nickBaseline
 	if !hasAvatar {
 		y = avatarCY + nickPx*3/8 // alone, the nickname takes the avatar's place
 	}
-	drawText(dst, face, nick, defW/2, y, alignCenter, nickColor)
+	r.drawCentered(dst, fc, lay, defW/2, float64(y), 0)
 }
 
-func (t *defaultTemplate) drawTitle(dst *image.RGBA, fc *faceSet, title string) {
-	face := fc.face(false, titlePx)
-	title = sanitize(face, title, true)
-	if title == "" {
-		title = defaultTitle
+func (t *defaultTemplate) drawTitle(r *Renderer, dst *image.RGBA, fc *faceSet, title string) {
+	st := textStyle{size: titlePx, color: titleColor}
+	lay := fc.layoutText([]textSpan{{compactLines(title), st}}, cardW-2*cardPad, titleMaxLines)
+	if lay.glyphCount() == 0 {
+		// Nothing drawable: an empty ticket stub looks broken.
+		lay = fc.layoutText([]textSpan{{defaultTitle, st}}, cardW-2*cardPad, titleMaxLines)
 	}
-	lines := wrap(faceMeasurer{face}, title, fixed.I(cardW-2*cardPad), titleMaxLines)
 	y := titleBaseline
-	if len(lines) == 1 {
+	if len(lay.lines) == 1 {
 		y += titleLineH / 2 // centre a single line in the two-line slot
 	}
-	for _, l := range lines {
-		drawText(dst, face, l, defW/2, y, alignCenter, titleColor)
-		y += titleLineH
+	r.drawCentered(dst, fc, lay, defW/2, float64(y), titleLineH)
+}
+
+// oneLine turns line breaks and tabs into spaces and trims the ends.
+func oneLine(s string) string {
+	return strings.TrimSpace(strings.NewReplacer("\r\n", " ", "\r", " ", "\n", " ", "\t", " ").Replace(s))
+}
+
+// compactLines trims each line and drops blank ones: a poster title has no
+// room for them.
+func compactLines(s string) string {
+	s = strings.NewReplacer("\r\n", "\n", "\r", "\n").Replace(s)
+	var out []string
+	for l := range strings.SplitSeq(s, "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			out = append(out, l)
+		}
 	}
+	return strings.Join(out, "\n")
 }
 
 // drawCode draws the code, which may be transparent (is_hyaline), over white:

@@ -100,10 +100,22 @@ func drawContain(dst *image.RGBA, dr image.Rectangle, src image.Image, s xdraw.S
 // paletted sources and would convert every pixel through the color.Color
 // interface: 3× slower for a 430 px code.
 func drawPalettedOver(dst *image.RGBA, r image.Rectangle, src *image.Paletted) {
-	var pal [256][4]uint32 // premultiplied, 16-bit
+	var pal [256][4]uint32 // premultiplied, 16-bit, for the exact blend
+	var op [256][4]uint8   // 8-bit copies of the opaque entries
+	var kind [256]uint8    // 0 transparent, 1 opaque, 2 translucent
 	for i, c := range src.Palette {
+		if i >= len(pal) {
+			break
+		}
 		r, g, b, a := c.RGBA()
 		pal[i] = [4]uint32{r, g, b, a}
+		switch a {
+		case 0:
+		case 0xffff:
+			kind[i], op[i] = 1, [4]uint8{uint8(r >> 8), uint8(g >> 8), uint8(b >> 8), 0xff}
+		default:
+			kind[i] = 2
+		}
 	}
 	// Source point of dst's r.Min, kept through the clipping below.
 	sp := src.Bounds().Min.Sub(r.Min)
@@ -111,18 +123,57 @@ func drawPalettedOver(dst *image.RGBA, r image.Rectangle, src *image.Paletted) {
 	for y := r.Min.Y; y < r.Max.Y; y++ {
 		si := src.PixOffset(r.Min.X+sp.X, y+sp.Y)
 		di := dst.PixOffset(r.Min.X, y)
-		for x := r.Min.X; x < r.Max.X; x, si, di = x+1, si+1, di+4 {
-			c := pal[src.Pix[si]]
-			d := dst.Pix[di : di+4 : di+4]
-			if c[3] == 0xffff {
-				d[0], d[1], d[2], d[3] = uint8(c[0]>>8), uint8(c[1]>>8), uint8(c[2]>>8), 0xff
+		row := src.Pix[si : si+r.Dx()]
+		d := dst.Pix[di : di+4*r.Dx()]
+		for x, ci := range row {
+			p := d[4*x : 4*x+4 : 4*x+4]
+			switch kind[ci] {
+			case 1:
+				c := &op[ci]
+				p[0], p[1], p[2], p[3] = c[0], c[1], c[2], c[3]
+			case 2:
+				c := &pal[ci]
+				ia := 0xffff - c[3]
+				p[0] = uint8((uint32(p[0])*0x101*ia/0xffff + c[0]) >> 8)
+				p[1] = uint8((uint32(p[1])*0x101*ia/0xffff + c[1]) >> 8)
+				p[2] = uint8((uint32(p[2])*0x101*ia/0xffff + c[2]) >> 8)
+				p[3] = uint8((uint32(p[3])*0x101*ia/0xffff + c[3]) >> 8)
+			}
+		}
+	}
+}
+
+// drawMaskOver composites the premultiplied colour c through mask (its
+// point mp on r.Min) Over dst. It is image/draw's glyph path in 8-bit
+// arithmetic, skipping empty mask pixels and storing full ones: text is
+// mostly those.
+func drawMaskOver(dst *image.RGBA, r image.Rectangle, mask *image.Alpha, mp image.Point, c color.RGBA) {
+	clip := r.Intersect(dst.Bounds()).Intersect(mask.Rect.Add(r.Min.Sub(mp)))
+	if clip.Empty() || c.A == 0 && c.R == 0 && c.G == 0 && c.B == 0 {
+		return
+	}
+	mp = mp.Add(clip.Min.Sub(r.Min))
+	cr, cg, cb, ca := uint32(c.R), uint32(c.G), uint32(c.B), uint32(c.A)
+	for y := 0; y < clip.Dy(); y++ {
+		mi := mask.PixOffset(mp.X, mp.Y+y)
+		di := dst.PixOffset(clip.Min.X, clip.Min.Y+y)
+		ms := mask.Pix[mi : mi+clip.Dx()]
+		d := dst.Pix[di : di+4*clip.Dx()]
+		for x, m8 := range ms {
+			if m8 == 0 {
 				continue
 			}
-			ia := 0xffff - c[3]
-			d[0] = uint8((uint32(d[0])*0x101*ia/0xffff + c[0]) >> 8)
-			d[1] = uint8((uint32(d[1])*0x101*ia/0xffff + c[1]) >> 8)
-			d[2] = uint8((uint32(d[2])*0x101*ia/0xffff + c[2]) >> 8)
-			d[3] = uint8((uint32(d[3])*0x101*ia/0xffff + c[3]) >> 8)
+			p := d[4*x : 4*x+4 : 4*x+4]
+			if m8 == 0xff && ca == 0xff {
+				p[0], p[1], p[2], p[3] = c.R, c.G, c.B, 0xff
+				continue
+			}
+			m := uint32(m8)
+			ia := 0xff*0xff - ca*m // (1 - src alpha × coverage), ×255²
+			p[0] = uint8((cr*m*0xff + uint32(p[0])*ia + 0x7f00) / (0xff * 0xff))
+			p[1] = uint8((cg*m*0xff + uint32(p[1])*ia + 0x7f00) / (0xff * 0xff))
+			p[2] = uint8((cb*m*0xff + uint32(p[2])*ia + 0x7f00) / (0xff * 0xff))
+			p[3] = uint8((ca*m*0xff + uint32(p[3])*ia + 0x7f00) / (0xff * 0xff))
 		}
 	}
 }
@@ -178,4 +229,57 @@ func roundedRectDist(x, y float64, r image.Rectangle, rad float64) float64 {
 func smoothstep(e0, e1, x float64) float64 {
 	t := min(max((x-e0)/(e1-e0), 0), 1)
 	return t * t * (3 - 2*t)
+}
+
+// drawRGBAMaskOver composites src (its point sp on r.Min) through mask (mp
+// on r.Min) Over dst, in 8-bit arithmetic: empty mask pixels are skipped and
+// opaque source pixels under a full mask are copied.
+func drawRGBAMaskOver(dst *image.RGBA, r image.Rectangle, src *image.RGBA, sp image.Point, mask *image.Alpha, mp image.Point) {
+	clip := r.Intersect(dst.Bounds()).
+		Intersect(mask.Rect.Add(r.Min.Sub(mp))).
+		Intersect(src.Rect.Add(r.Min.Sub(sp)))
+	if clip.Empty() {
+		return
+	}
+	d := clip.Min.Sub(r.Min)
+	sp, mp = sp.Add(d), mp.Add(d)
+	for y := 0; y < clip.Dy(); y++ {
+		mi := mask.PixOffset(mp.X, mp.Y+y)
+		si := src.PixOffset(sp.X, sp.Y+y)
+		di := dst.PixOffset(clip.Min.X, clip.Min.Y+y)
+		ms := mask.Pix[mi : mi+clip.Dx()]
+		sr := src.Pix[si : si+4*clip.Dx()]
+		dr := dst.Pix[di : di+4*clip.Dx()]
+		for x, m8 := range ms {
+			if m8 == 0 {
+				continue
+			}
+			s := sr[4*x : 4*x+4 : 4*x+4]
+			p := dr[4*x : 4*x+4 : 4*x+4]
+			if m8 == 0xff && s[3] == 0xff {
+				p[0], p[1], p[2], p[3] = s[0], s[1], s[2], 0xff
+				continue
+			}
+			m := uint32(m8)
+			ia := 0xff*0xff - uint32(s[3])*m
+			p[0] = uint8((uint32(s[0])*m*0xff + uint32(p[0])*ia + 0x7f00) / (0xff * 0xff))
+			p[1] = uint8((uint32(s[1])*m*0xff + uint32(p[1])*ia + 0x7f00) / (0xff * 0xff))
+			p[2] = uint8((uint32(s[2])*m*0xff + uint32(p[2])*ia + 0x7f00) / (0xff * 0xff))
+			p[3] = uint8((uint32(s[3])*m*0xff + uint32(p[3])*ia + 0x7f00) / (0xff * 0xff))
+		}
+	}
+}
+
+// drawThroughMask is draw.DrawMask Over with the 8-bit fast paths for the
+// sources this package masks: uniform colours and RGBA images.
+func drawThroughMask(dst *image.RGBA, r image.Rectangle, src image.Image, sp image.Point, mask *image.Alpha, mp image.Point) {
+	switch s := src.(type) {
+	case *image.Uniform:
+		c := color.RGBAModel.Convert(s.C).(color.RGBA)
+		drawMaskOver(dst, r, mask, mp, c)
+	case *image.RGBA:
+		drawRGBAMaskOver(dst, r, s, sp, mask, mp)
+	default:
+		draw.DrawMask(dst, r, src, sp, mask, mp, draw.Over)
+	}
 }

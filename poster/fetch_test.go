@@ -7,6 +7,7 @@ import (
 	"image"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"net/url"
 	"strings"
 	"testing"
@@ -15,10 +16,14 @@ import (
 
 const secret = "access_token=SECRET"
 
+// loopbackOK lets a Fetcher reach httptest servers, which listen on
+// 127.0.0.1; without it every test server is refused as loopback.
+var loopbackOK = WithAllowPrivate(netip.MustParsePrefix("127.0.0.0/8"))
+
 func avatarPNG(t *testing.T, w, h int) []byte {
 	t.Helper()
 	var b bytes.Buffer
-	if err := EncodePNG(&b, testAvatar(w, h)); err != nil {
+	if err := EncodePNG(&b, jpegTestPoster(w, h)); err != nil {
 		t.Fatal(err)
 	}
 	return b.Bytes()
@@ -74,7 +79,7 @@ func newAvatarServer(t *testing.T) *httptest.Server {
 func TestFetch(t *testing.T) {
 	srv := newAvatarServer(t)
 	host := strings.TrimPrefix(srv.URL, "http://")
-	allowed := NewFetcher(WithAllowedHosts(host), WithTimeout(time.Second))
+	allowed := NewFetcher(WithAllowedHosts(host), WithTimeout(time.Second), loopbackOK)
 	tests := []struct {
 		name    string
 		f       *Fetcher
@@ -86,16 +91,17 @@ func TestFetch(t *testing.T) {
 		{"allowed host, upper-case scheme", allowed, strings.ToUpper(srv.URL) + "/avatar.png", false, ""},
 		{"redirect within the allowed host", allowed, srv.URL + "/to-avatar?" + secret, false, ""},
 		{"host not allowed", NewFetcher(), srv.URL + "/avatar.png?" + secret, true, "not allowed"},
-		{"port not allowed", NewFetcher(WithAllowedHosts("127.0.0.1")), srv.URL + "/avatar.png", true, "not allowed"},
+		{"port not allowed", NewFetcher(WithAllowedHosts("127.0.0.1"), loopbackOK), srv.URL + "/avatar.png", true, "not allowed"},
+		{"allowed host on loopback, by default", NewFetcher(WithAllowedHosts(host)), srv.URL + "/avatar.png?" + secret, true, "127.0.0.1 is a loopback address"},
 		{"redirect to a host not allowed", allowed, srv.URL + "/to-evil?" + secret, true, "redirect to http://evil.example.com/x.png"},
 		{"redirect to file", allowed, srv.URL + "/to-file", true, "scheme"},
 		{"too many redirects", allowed, srv.URL + "/loop?" + secret, true, "more than 3 redirects"},
-		{"body over the limit", NewFetcher(WithAllowedHosts(host), WithMaxBytes(1000)), srv.URL + "/big.png?" + secret, true, "exceeds the limit of 1000 bytes"},
-		{"chunked body over the limit", NewFetcher(WithAllowedHosts(host), WithMaxBytes(1000)), srv.URL + "/chunked.png", true, "exceeds the limit of 1000 bytes"},
-		{"pixels over the limit", NewFetcher(WithAllowedHosts(host), WithMaxPixels(100)), srv.URL + "/avatar.png?" + secret, false, "too many pixels"},
+		{"body over the limit", NewFetcher(WithAllowedHosts(host), WithMaxBytes(1000), loopbackOK), srv.URL + "/big.png?" + secret, true, "exceeds the limit of 1000 bytes"},
+		{"chunked body over the limit", NewFetcher(WithAllowedHosts(host), WithMaxBytes(1000), loopbackOK), srv.URL + "/chunked.png", true, "exceeds the limit of 1000 bytes"},
+		{"pixels over the limit", NewFetcher(WithAllowedHosts(host), WithMaxPixels(100), loopbackOK), srv.URL + "/avatar.png?" + secret, false, "too many pixels"},
 		{"not found", allowed, srv.URL + "/missing.png?" + secret, false, "404"},
 		{"not an image", allowed, srv.URL + "/text?" + secret, false, "unknown image format"},
-		{"timeout", NewFetcher(WithAllowedHosts(host), WithTimeout(50*time.Millisecond)), srv.URL + "/slow.png?" + secret, false, "deadline exceeded"},
+		{"timeout", NewFetcher(WithAllowedHosts(host), WithTimeout(50*time.Millisecond), loopbackOK), srv.URL + "/slow.png?" + secret, false, "deadline exceeded"},
 		{"file scheme", allowed, "file:///etc/passwd", true, `scheme "file"`},
 		{"ftp scheme", allowed, "ftp://" + host + "/a.png", true, `scheme "ftp"`},
 		{"no scheme", allowed, host + "/a.png", true, "refused"},
@@ -174,7 +180,7 @@ func TestFetchLeavesClientAlone(t *testing.T) {
 
 func TestFetchContextCancelled(t *testing.T) {
 	srv := newAvatarServer(t)
-	f := NewFetcher(WithAllowedHosts(strings.TrimPrefix(srv.URL, "http://")))
+	f := NewFetcher(WithAllowedHosts(strings.TrimPrefix(srv.URL, "http://")), loopbackOK)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	if _, err := f.Fetch(ctx, srv.URL+"/avatar.png"); !errors.Is(err, context.Canceled) {

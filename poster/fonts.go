@@ -1,6 +1,7 @@
 package poster
 
 import (
+	"bytes"
 	"fmt"
 	"io/fs"
 	"log/slog"
@@ -8,9 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 
-	"golang.org/x/image/font"
-	"golang.org/x/image/font/opentype"
-	"golang.org/x/image/font/sfnt"
+	"github.com/go-text/typesetting/font"
+	ot "github.com/go-text/typesetting/font/opentype"
 )
 
 // FontDirEnv names the environment variable holding an extra directory that is
@@ -68,75 +68,88 @@ func findFont(candidates []string) (string, bool) {
 	return "", false
 }
 
-// loadFont reads and parses path and returns its "Noto Sans CJK SC" face (or
-// the only face of a single-font file). The whole file stays in memory: the
-// parsed font reads glyph outlines from it for every glyph drawn.
-func loadFont(path string, log *slog.Logger) (*sfnt.Font, error) {
-	data, err := os.ReadFile(path)
+// loadFont reads path and parses its "Noto Sans CJK SC" face (or the only
+// face of a single-font file). Only that face's tables are parsed.
+func loadFont(path string, log *slog.Logger) (*font.Font, error) {
+	data, err := os.ReadFile(path) // garbage once parsed: go-text copies the tables it keeps
 	if err != nil {
 		return nil, fmt.Errorf("poster: read font: %w", err)
 	}
-	coll, err := opentype.ParseCollection(data)
+	lds, err := ot.NewLoaders(bytes.NewReader(data))
 	if err != nil {
 		return nil, fmt.Errorf("poster: parse font %s: %w", path, err)
 	}
-	n := coll.NumFonts()
-	if n == 1 {
-		f, err := coll.Font(0)
-		if err != nil {
-			return nil, fmt.Errorf("poster: parse font %s: %w", path, err)
-		}
-		return f, nil
-	}
-	var buf sfnt.Buffer
-	var seen []string
-	for i := range n {
-		f, err := coll.Font(i)
+	pick := func(i int) (*font.Font, error) {
+		f, err := font.NewFont(lds[i])
 		if err != nil {
 			return nil, fmt.Errorf("poster: parse font %s face %d: %w", path, i, err)
 		}
-		name := familyName(f, &buf)
-		if name == faceName {
-			return f, nil
-		}
-		seen = append(seen, name)
+		return f, nil
 	}
-	if n > faceIndexSC {
+	if len(lds) == 1 {
+		return pick(0)
+	}
+	var seen []string
+	for i, ld := range lds {
+		d, _ := font.Describe(ld, nil)
+		if d.Family == faceName {
+			return pick(i)
+		}
+		seen = append(seen, d.Family)
+	}
+	if len(lds) > faceIndexSC {
 		log.Warn("poster: no face named "+faceName+" in font collection; using face index 2",
 			"path", path, "faces", strings.Join(seen, ", "))
-		f, err := coll.Font(faceIndexSC)
-		if err != nil {
-			return nil, fmt.Errorf("poster: parse font %s face %d: %w", path, faceIndexSC, err)
-		}
-		return f, nil
+		return pick(faceIndexSC)
 	}
 	return nil, fmt.Errorf("poster: font collection %s has no face named %q (faces: %s)",
 		path, faceName, strings.Join(seen, ", "))
 }
 
-// familyName prefers the typographic family (name ID 16), which stays
-// "Noto Sans CJK SC" for every weight, over the legacy family name (ID 1).
-func familyName(f *sfnt.Font, buf *sfnt.Buffer) string {
-	if s, err := f.Name(buf, sfnt.NameIDTypographicFamily); err == nil && s != "" {
-		return s
+// familyName is the family a face describes itself with: the typographic
+// family (name ID 16) when there is one, which stays "Noto Sans CJK SC" for
+// every weight.
+func familyName(f *font.Font) string { return f.Describe().Family }
+
+// emojiFontFile is the colour emoji font (Debian fonts-noto-color-emoji):
+// CBDT bitmaps, drawn scaled to the text size.
+const emojiFontFile = "NotoColorEmoji.ttf"
+
+// emojiFontDirs are the standard places of the emoji font: Debian/Ubuntu,
+// then Arch and Fedora.
+var emojiFontDirs = []string{
+	"/usr/share/fonts/truetype/noto",
+	"/usr/share/fonts/noto",
+	"/usr/share/fonts/google-noto-emoji",
+	"/usr/share/fonts/google-noto-color-emoji-fonts",
+}
+
+func emojiFontCandidates() []string {
+	var paths []string
+	if d := os.Getenv(FontDirEnv); d != "" {
+		paths = append(paths, filepath.Join(d, emojiFontFile))
 	}
-	s, _ := f.Name(buf, sfnt.NameIDFamily)
-	return s
+	for _, d := range emojiFontDirs {
+		paths = append(paths, filepath.Join(d, emojiFontFile))
+	}
+	return paths
 }
 
-// fonts holds the parsed fonts shared by all renders; *sfnt.Font is safe for
-// concurrent use as long as each caller brings its own sfnt.Buffer, which
-// opentype.Face does.
+// fonts holds the parsed fonts shared by all renders. A *font.Font is safe
+// for concurrent use; the *font.Face views of it, which cache, are not, so
+// each faceSet makes its own.
 type fonts struct {
-	regular *sfnt.Font
-	bold    *sfnt.Font
+	regular *font.Font
+	bold    *font.Font
+	emoji   *font.Font // nil without an emoji font: emoji are then left out
 }
 
-// loadFonts resolves and parses the regular and bold fonts. The bold weight
-// falls back to the regular one (with a warning) because a nickname in regular
-// weight is better than no poster.
+// loadFonts resolves and parses the regular, bold and emoji fonts. The bold
+// weight falls back to the regular one and a missing emoji font drops emoji
+// (both with a warning), because a poster with plain text is better than no
+// poster.
 func loadFonts(o *options) (*fonts, error) {
-	var regCands, boldCands []string
+	var regCands, boldCands, emojiCands []string
 	if o.regularFont != "" {
 		regCands = []string{o.regularFont}
 	} else {
@@ -146,6 +159,11 @@ func loadFonts(o *options) (*fonts, error) {
 		boldCands = []string{o.boldFont}
 	} else {
 		boldCands = fontCandidates("Bold")
+	}
+	if o.emojiFont != "" {
+		emojiCands = []string{o.emojiFont}
+	} else {
+		emojiCands = emojiFontCandidates()
 	}
 
 	regPath, ok := findFont(regCands)
@@ -158,30 +176,28 @@ func loadFonts(o *options) (*fonts, error) {
 		return nil, err
 	}
 	set := &fonts{regular: reg, bold: reg}
+	attrs := []any{"regular", regPath}
 
-	boldPath, ok := findFont(boldCands)
-	if !ok {
+	if boldPath, ok := findFont(boldCands); ok {
+		if set.bold, err = loadFont(boldPath, o.logger); err != nil {
+			return nil, err
+		}
+		attrs = append(attrs, "bold", boldPath)
+	} else {
 		o.logger.Warn("poster: bold CJK font not found; using the regular weight for bold text",
 			"looked_for", strings.Join(boldCands, ", "))
-		o.logger.Info("poster: fonts loaded", "regular", regPath)
-		return set, nil
 	}
-	if set.bold, err = loadFont(boldPath, o.logger); err != nil {
-		return nil, err
+	if emojiPath, ok := findFont(emojiCands); ok {
+		if set.emoji, err = loadFont(emojiPath, o.logger); err != nil {
+			return nil, err
+		}
+		attrs = append(attrs, "emoji", emojiPath)
+	} else {
+		o.logger.Warn("poster: colour emoji font not found; emoji in text are left out (apt-get install fonts-noto-color-emoji)",
+			"looked_for", strings.Join(emojiCands, ", "))
 	}
-	o.logger.Info("poster: fonts loaded", "regular", regPath, "bold", boldPath)
+	o.logger.Info("poster: fonts loaded", attrs...)
 	return set, nil
 }
 
 var errFontNotFound = fmt.Errorf("CJK font %w", fs.ErrNotExist)
-
-// newFace makes a face of f at size px. Faces are cheap (no parsing happens)
-// but hold a scratch buffer, so each is used by one goroutine at a time.
-func newFace(f *sfnt.Font, px float64) font.Face {
-	face, err := opentype.NewFace(f, &opentype.FaceOptions{Size: px, DPI: 72, Hinting: font.HintingNone})
-	if err != nil {
-		// opentype.NewFace never fails today; a failure here is a programming error.
-		panic(fmt.Sprintf("poster: opentype.NewFace: %v", err))
-	}
-	return face
-}

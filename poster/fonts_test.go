@@ -9,19 +9,24 @@ import (
 	"strings"
 	"testing"
 
-	"golang.org/x/image/font/sfnt"
+	"github.com/go-text/typesetting/font"
 )
 
 func TestFontsAreNotoSansCJKSC(t *testing.T) {
 	r := newTestRenderer(t)
-	var buf sfnt.Buffer
-	for name, f := range map[string]*sfnt.Font{"regular": r.fonts.regular, "bold": r.fonts.bold} {
-		if got := familyName(f, &buf); got != faceName {
+	for name, f := range map[string]*font.Font{"regular": r.fonts.regular, "bold": r.fonts.bold} {
+		if got := familyName(f); got != faceName {
 			t.Errorf("%s face is %q, want %q", name, got, faceName)
 		}
 	}
 	if r.fonts.regular == r.fonts.bold {
 		t.Error("bold is the regular font: Bold TTC not loaded")
+	}
+	if r.fonts.emoji == nil {
+		t.Fatal("no emoji font: install fonts-noto-color-emoji")
+	}
+	if got := familyName(r.fonts.emoji); got != "Noto Color Emoji" {
+		t.Errorf("emoji font is %q", got)
 	}
 }
 

@@ -2,9 +2,16 @@
 // mini-program code, an avatar and Chinese text onto a template and encodes the
 // result.
 //
+// Templates are Painter palettes (JSON; see docs/templates.md): ParsePalette
+// validates one, Fill puts a job's data into its {{placeholders}} and
+// RenderPalette draws it. RenderDefault draws the built-in template.
+//
 // Everything is drawn by hand on an *image.RGBA so that each step hits a fast
-// path of image/draw or golang.org/x/image/draw; fonts, template backgrounds and
-// masks are prepared once in New and shared by all renders.
+// path of image/draw or golang.org/x/image/draw. Text is shaped with go-text
+// (HarfBuzz), falls back to Noto Color Emoji for emoji, is broken into lines
+// with CJK rules, and its glyphs are rasterised with x/image/vector into a
+// cache shared by all renders. Fonts, template backgrounds and masks are
+// prepared once in New.
 package poster
 
 import (
@@ -13,13 +20,16 @@ import (
 	"log/slog"
 	"sync"
 
-	"golang.org/x/image/font"
-	"golang.org/x/image/font/sfnt"
+	"github.com/go-text/typesetting/font"
+	"github.com/go-text/typesetting/shaping"
+	"golang.org/x/image/vector"
 )
 
 // RendererVersion changes whenever the pixels of a rendered poster change, so
 // that cached posters drawn by an older renderer are not served.
-const RendererVersion = 1
+//
+// 2: text through go-text shaping, with colour emoji; Painter palettes.
+const RendererVersion = 2
 
 // Option configures a Renderer.
 type Option func(*options)
@@ -27,6 +37,7 @@ type Option func(*options)
 type options struct {
 	regularFont string
 	boldFont    string
+	emojiFont   string
 	logger      *slog.Logger
 }
 
@@ -38,6 +49,12 @@ func WithFontFiles(regular, bold string) Option {
 		o.regularFont = regular
 		o.boldFont = bold
 	}
+}
+
+// WithEmojiFontFile overrides the colour emoji font (a CBDT font such as
+// NotoColorEmoji.ttf). An empty path keeps the search.
+func WithEmojiFontFile(path string) Option {
+	return func(o *options) { o.emojiFont = path }
 }
 
 // WithLogger sets the logger; the default discards everything.
@@ -53,14 +70,15 @@ func WithLogger(l *slog.Logger) Option {
 type Renderer struct {
 	log   *slog.Logger
 	fonts *fonts
-	// faces pools per-goroutine face sets: an opentype.Face keeps a scratch
-	// buffer and is not safe for concurrent use, while the parsed fonts are.
-	faces sync.Pool
-	def   *defaultTemplate
+	// faces pools per-goroutine scratch state: go-text faces and the shaper
+	// cache and are not safe for concurrent use, while the parsed fonts are.
+	faces  sync.Pool
+	glyphs *glyphCache
+	def    *defaultTemplate
 }
 
 // New loads the fonts and prepares the built-in templates. It is slow (it
-// parses about 40 MB of fonts): make one Renderer and share it.
+// reads about 50 MB of fonts): make one Renderer and share it.
 func New(opts ...Option) (*Renderer, error) {
 	o := options{logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	for _, opt := range opts {
@@ -70,12 +88,12 @@ func New(opts ...Option) (*Renderer, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &Renderer{log: o.logger, fonts: fs}
-	r.faces.New = func() any { return &faceSet{fonts: fs} }
+	r := &Renderer{log: o.logger, fonts: fs, glyphs: newGlyphCache(glyphCacheBytes)}
+	r.faces.New = func() any { return newFaceSet(fs) }
 
 	fc := r.getFaces()
 	defer r.putFaces(fc)
-	if r.def, err = newDefaultTemplate(fc); err != nil {
+	if r.def, err = newDefaultTemplate(r, fc); err != nil {
 		return nil, fmt.Errorf("poster: prepare template %q: %w", DefaultTemplate, err)
 	}
 	return r, nil
@@ -84,30 +102,31 @@ func New(opts ...Option) (*Renderer, error) {
 func (r *Renderer) getFaces() *faceSet  { return r.faces.Get().(*faceSet) }
 func (r *Renderer) putFaces(f *faceSet) { r.faces.Put(f) }
 
-// faceSet holds the faces one render needs, created on first use per size.
+// fontID names one of the renderer's fonts.
+type fontID uint8
+
+const (
+	fontRegular fontID = iota
+	fontBold
+	fontEmoji
+	numFonts
+)
+
+// faceSet is the scratch state of one render: faces of the shared fonts,
+// the shaper and a rasterizer.
 type faceSet struct {
-	fonts *fonts
-	faces []sizedFace
+	fonts  *fonts
+	faces  [numFonts]*font.Face // nil for a missing emoji font
+	shaper shaping.HarfbuzzShaper
+	raster vector.Rasterizer
 }
 
-type sizedFace struct {
-	font *sfnt.Font
-	px   float64
-	face font.Face
-}
-
-// face returns the face of the regular or bold font at px pixels.
-func (s *faceSet) face(bold bool, px float64) font.Face {
-	f := s.fonts.regular
-	if bold {
-		f = s.fonts.bold
+func newFaceSet(fs *fonts) *faceSet {
+	s := &faceSet{fonts: fs}
+	s.faces[fontRegular] = font.NewFace(fs.regular)
+	s.faces[fontBold] = font.NewFace(fs.bold)
+	if fs.emoji != nil {
+		s.faces[fontEmoji] = font.NewFace(fs.emoji)
 	}
-	for _, sf := range s.faces {
-		if sf.font == f && sf.px == px {
-			return sf.face
-		}
-	}
-	face := newFace(f, px)
-	s.faces = append(s.faces, sizedFace{font: f, px: px, face: face})
-	return face
+	return s
 }

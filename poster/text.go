@@ -1,89 +1,12 @@
 package poster
 
 import (
-	"image"
-	"image/color"
 	"strings"
 	"unicode"
-
-	"golang.org/x/image/font"
-	"golang.org/x/image/math/fixed"
 )
 
 // ellipsis ends a truncated line.
 const ellipsis = '…'
-
-// measurer gives the advance of a rune and the kerning between two runes; it is
-// all the line breaker needs, so tests can use fixed widths.
-type measurer interface {
-	advance(r rune) fixed.Int26_6
-	kern(a, b rune) fixed.Int26_6
-}
-
-// faceMeasurer measures with a real face, matching what font.Drawer draws.
-type faceMeasurer struct{ face font.Face }
-
-func (m faceMeasurer) advance(r rune) fixed.Int26_6 {
-	a, _ := m.face.GlyphAdvance(r)
-	return a
-}
-
-func (m faceMeasurer) kern(a, b rune) fixed.Int26_6 { return m.face.Kern(a, b) }
-
-// measure returns the advance width of rs.
-func measure(m measurer, rs []rune) fixed.Int26_6 {
-	var w fixed.Int26_6
-	for i, r := range rs {
-		if i > 0 {
-			w += m.kern(rs[i-1], r)
-		}
-		w += m.advance(r)
-	}
-	return w
-}
-
-// maxTextRunes caps the runes of one text field that are looked at: a poster
-// line holds a few dozen, and user data should not cost time in proportion to
-// its length.
-const maxTextRunes = 1024
-
-// sanitize prepares user text for face: it drops control characters and the
-// runes the font has no glyph for, so that no .notdef box is drawn. Emoji fall
-// in the latter group: the CJK fonts have none (colour emoji come later, with a
-// fallback font). Line breaks are kept only if keepNewlines; otherwise they and
-// tabs become spaces. Only the first maxTextRunes runes are kept.
-func sanitize(face font.Face, s string, keepNewlines bool) string {
-	var b strings.Builder
-	n, prev := 0, rune(0)
-	for _, r := range s {
-		if n++; n > maxTextRunes {
-			break
-		}
-		cr := prev == '\r'
-		prev = r
-		switch {
-		case r == '\n' && cr:
-			continue // the "\n" of "\r\n"
-		case r == '\n' || r == '\r':
-			if keepNewlines {
-				b.WriteByte('\n')
-			} else {
-				b.WriteByte(' ')
-			}
-			continue
-		case r == '\t':
-			b.WriteByte(' ')
-			continue
-		case unicode.IsControl(r) || r == unicode.ReplacementChar:
-			continue
-		}
-		if _, ok := face.GlyphAdvance(r); !ok {
-			continue
-		}
-		b.WriteRune(r)
-	}
-	return strings.TrimSpace(b.String())
-}
 
 // Line-breaking classes (a small subset of the kinsoku shori rules that matter
 // for titles): closing punctuation may not start a line and opening
@@ -117,7 +40,14 @@ func isWide(r rune) bool {
 	return false
 }
 
-// canBreak reports whether a line may break between a and b.
+// isPictograph reports emoji and pictographic symbols, which break like
+// ideographs (UAX #14 class ID).
+func isPictograph(r rune) bool {
+	return r >= 0x1F000 || (r >= 0x2600 && r <= 0x27BF) || isEmojiPresentation(r)
+}
+
+// canBreak reports whether a line may break between a and b (the base
+// characters on either side).
 func canBreak(a, b rune) bool {
 	switch {
 	case isClosing(b), isOpening(a):
@@ -128,151 +58,169 @@ func canBreak(a, b rune) bool {
 		return true // after a space; the space itself is trimmed away
 	case unicode.IsSpace(b):
 		return false
-	case isWide(a), isWide(b):
+	case isWide(a), isWide(b), isPictograph(a), isPictograph(b):
+		return true
+	case a == '-' && unicode.IsLetter(b): // after the hyphen of "well-known"
 		return true
 	}
 	return false // inside a Latin word, number or URL
 }
 
-// wrap breaks text into at most maxLines lines no wider than maxWidth, with CJK
-// line breaking: any two CJK characters may be split, Latin words and digit
-// runs stay whole (unless one alone is wider than a line), and the kinsoku
-// rules of canBreak hold. "\n" is a hard break; blank lines are dropped, as a
-// poster title has no room for them. If the text needs more lines, the last
-// one ends with "…", shortened until it fits.
-func wrap(m measurer, text string, maxWidth fixed.Int26_6, maxLines int) []string {
-	if maxLines <= 0 {
-		return nil
-	}
-	type line struct {
-		raw  []rune // as taken from the text, trailing spaces included
-		rest []rune // what follows in the same paragraph, for the ellipsis
-	}
-	var lines []line
-	// One line more than allowed is enough to know the text overflows.
-	full := func() bool { return len(lines) > maxLines }
-	fits := func(rs []rune) bool { return measure(m, trimSpaceRunes(rs)) <= maxWidth }
+// unit is what line breaking works on: one shaped cluster (a character, an
+// emoji sequence, a ligature) with its advance. first and last are the base
+// characters at its ends, for the break rules.
+type unit struct {
+	first, last rune
+	space       bool
+	w           float64
+	g0, g1      int32 // its glyphs in the paragraph
+	style       uint16
+}
 
-	for _, para := range strings.Split(strings.ReplaceAll(text, "\r\n", "\n"), "\n") {
-		rs := []rune(strings.TrimSpace(para))
-		var cur []rune
-		emit := func(rest []rune) {
-			lines = append(lines, line{raw: cur, rest: rest})
-			cur = nil
+// lineSpan is a line: units [a, b) of paragraph para.
+type lineSpan struct{ para, a, b int }
+
+// spanWidth is the width of us[a:b] without trailing spaces.
+func spanWidth(us []unit, a, b int) float64 {
+	for b > a && us[b-1].space {
+		b--
+	}
+	var w float64
+	for _, u := range us[a:b] {
+		w += u.w
+	}
+	return w
+}
+
+// breakUnits breaks one paragraph greedily into lines no wider than maxW
+// (no limit if maxW <= 0), with CJK line breaking: any two CJK characters may
+// be split, Latin words and digit runs stay whole (unless one alone is wider
+// than a line), and the kinsoku rules of canBreak hold. It stops once there
+// are more than limit lines in all (limit <= 0: no limit): one line more than
+// allowed is enough to know the text is cut. A blank paragraph is one empty
+// line.
+func breakUnits(us []unit, para int, maxW float64, lines []lineSpan, limit int) []lineSpan {
+	// Prefix sums and the last non-space unit make every width O(1): a
+	// 4000-character paragraph must not cost quadratic time.
+	pre := make([]float64, len(us)+1)
+	lastInk := make([]int, len(us)+1) // lastInk[b]: 1 + index of the last non-space unit before b
+	for i, u := range us {
+		pre[i+1] = pre[i] + u.w
+		lastInk[i+1] = lastInk[i]
+		if !u.space {
+			lastInk[i+1] = i + 1
 		}
-		for start := 0; start < len(rs) && !full(); {
-			if len(cur) == 0 && unicode.IsSpace(rs[start]) {
-				start++ // a soft-wrapped line starts with no space
-				continue
+	}
+	full := func() bool { return limit > 0 && len(lines) > limit }
+	fits := func(a, b int) bool { return maxW <= 0 || pre[max(lastInk[b], a)]-pre[a] <= maxW }
+	before := len(lines)
+	cur := -1 // first unit of the line being filled
+	emit := func(end int) {
+		lines = append(lines, lineSpan{para, cur, end})
+		cur = -1
+	}
+	for start := 0; start < len(us) && !full(); {
+		if cur < 0 && us[start].space {
+			start++ // a soft-wrapped line starts with no space
+			continue
+		}
+		end := start + 1
+		for end < len(us) && !canBreak(us[end-1].last, us[end].first) {
+			end++
+		}
+		a := cur
+		if a < 0 {
+			a = start
+		}
+		switch {
+		case fits(a, end):
+			cur = a
+		case cur >= 0 && fits(start, end):
+			emit(start)
+			continue // place the segment again, on the new line
+		default:
+			// The segment alone is wider than a line: break it anywhere.
+			if cur >= 0 {
+				emit(start)
 			}
-			end := start + 1
-			for end < len(rs) && !canBreak(rs[end-1], rs[end]) {
-				end++
-			}
-			seg := rs[start:end]
-			switch {
-			case fits(append(cur[:len(cur):len(cur)], seg...)):
-				cur = append(cur, seg...)
-			case len(cur) > 0 && fits(seg):
-				emit(rs[start:])
-				continue // place seg again, on the new line
-			default:
-				// The segment alone is wider than a line: break it anywhere.
-				if len(cur) > 0 {
-					emit(rs[start:])
+			for i := start; i < end && !full(); i++ {
+				if cur >= 0 && !fits(cur, i+1) {
+					emit(i)
 				}
-				for i, r := range seg {
-					if len(cur) > 0 && !fits(append(cur[:len(cur):len(cur)], r)) {
-						if emit(rs[start+i:]); full() {
-							break
-						}
-					}
-					cur = append(cur, r)
+				if cur < 0 {
+					cur = i
 				}
 			}
-			start = end
 		}
-		if len(cur) > 0 && !full() {
-			emit(nil)
+		start = end
+	}
+	if cur >= 0 && !full() {
+		emit(len(us))
+	}
+	if len(lines) == before && !full() {
+		lines = append(lines, lineSpan{para, 0, 0})
+	}
+	return lines
+}
+
+// ellipsisCut returns where the last shown line, which starts at unit a of
+// us, is cut so that it and an ellipsis of width ew fit in maxW (maxW <= 0:
+// the line ends at b as broken). Trailing spaces and opening punctuation are
+// dropped: a line never ends with "（…".
+func ellipsisCut(us []unit, a, b int, ew, maxW float64) int {
+	k := b
+	if maxW > 0 {
+		k = a
+		w := 0.0
+		for i := a; i < len(us); i++ {
+			if w+us[i].w+ew > maxW {
+				break
+			}
+			w += us[i].w
+			k = i + 1
 		}
-		if full() {
+	}
+	for k > a && (us[k-1].space || isOpening(us[k-1].last)) {
+		k--
+	}
+	return k
+}
+
+// brokenLine is a line of text: units [a, b) of paragraph para, trailing
+// spaces excluded, and whether an ellipsis ends it.
+type brokenLine struct {
+	para, a, b int
+	ellipsis   bool
+}
+
+// breakParagraphs breaks paragraphs into lines (see breakUnits). With
+// maxLines > 0, text that needs more lines is cut: the last line takes as
+// much of its paragraph as fits before an ellipsis, whose width ellW gives
+// for the line. Text that fits exactly gets no ellipsis.
+func breakParagraphs(paras [][]unit, maxW float64, maxLines int, ellW func(l lineSpan) float64) []brokenLine {
+	var spans []lineSpan
+	for i, us := range paras {
+		if maxLines > 0 && len(spans) > maxLines {
 			break
 		}
+		spans = breakUnits(us, i, maxW, spans, maxLines)
 	}
-
-	n := min(len(lines), maxLines)
-	out := make([]string, n)
-	for i, l := range lines[:n] {
-		out[i] = string(trimSpaceRunes(l.raw))
+	truncated := maxLines > 0 && len(spans) > maxLines
+	if truncated {
+		spans = spans[:maxLines]
 	}
-	if len(lines) > maxLines {
-		// The last line may take more of its paragraph now that it is cut anyway.
-		last := lines[n-1]
-		cand := append(last.raw[:len(last.raw):len(last.raw)], last.rest...)
-		out[n-1] = withEllipsis(m, cand, maxWidth)
+	out := make([]brokenLine, len(spans))
+	for i, s := range spans {
+		us := paras[s.para]
+		l := brokenLine{para: s.para, a: s.a, b: s.b}
+		if truncated && i == len(spans)-1 {
+			l.ellipsis = true
+			l.b = ellipsisCut(us, s.a, s.b, ellW(s), maxW)
+		}
+		for l.b > l.a && us[l.b-1].space {
+			l.b--
+		}
+		out[i] = l
 	}
 	return out
-}
-
-// truncate returns s on one line, cut and ended with "…" if wider than maxWidth.
-func truncate(m measurer, s string, maxWidth fixed.Int26_6) string {
-	rs := []rune(s)
-	if measure(m, rs) <= maxWidth {
-		return s
-	}
-	return withEllipsis(m, rs, maxWidth)
-}
-
-// withEllipsis returns the longest prefix of rs that, followed by "…", fits
-// in maxWidth. Trailing spaces and opening punctuation are dropped first: a
-// line never ends with "（…".
-func withEllipsis(m measurer, rs []rune, maxWidth fixed.Int26_6) string {
-	ew := m.advance(ellipsis)
-	var w fixed.Int26_6
-	n := 0
-	for i, r := range rs {
-		adv := m.advance(r)
-		if i > 0 {
-			adv += m.kern(rs[i-1], r)
-		}
-		if w+adv+m.kern(r, ellipsis)+ew > maxWidth {
-			break
-		}
-		w += adv
-		n = i + 1
-	}
-	p := rs[:n]
-	for len(p) > 0 && (unicode.IsSpace(p[len(p)-1]) || isOpening(p[len(p)-1])) {
-		p = p[:len(p)-1]
-	}
-	return string(p) + string(ellipsis)
-}
-
-func trimSpaceRunes(rs []rune) []rune {
-	for len(rs) > 0 && unicode.IsSpace(rs[len(rs)-1]) {
-		rs = rs[:len(rs)-1]
-	}
-	return rs
-}
-
-// align places a line horizontally within a box.
-type align int
-
-const (
-	alignLeft align = iota
-	alignCenter
-)
-
-// drawText draws one line of s (already sanitized) with its baseline at y,
-// starting at x (alignLeft) or centred on x (alignCenter).
-func drawText(dst *image.RGBA, face font.Face, s string, x, y int, a align, c color.Color) {
-	if s == "" {
-		return
-	}
-	dot := fixed.P(x, y)
-	if a == alignCenter {
-		dot.X -= measure(faceMeasurer{face}, []rune(s)) / 2
-	}
-	d := font.Drawer{Dst: dst, Src: image.NewUniform(c), Face: face, Dot: dot}
-	d.DrawString(s)
 }

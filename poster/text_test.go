@@ -1,36 +1,56 @@
 package poster
 
 import (
+	"image"
 	"slices"
 	"strings"
 	"testing"
-
-	"golang.org/x/image/math/fixed"
+	"unicode"
 )
 
-// gridMeasurer gives CJK characters 10 px and everything else 5 px, so that
-// expected lines can be worked out by hand.
-type gridMeasurer struct{}
-
-func (gridMeasurer) advance(r rune) fixed.Int26_6 {
-	if isWide(r) {
-		return fixed.I(10)
+// gridUnits makes one unit per rune: CJK characters (and "…") 10 px wide,
+// everything else 5 px, so that expected lines can be worked out by hand.
+func gridUnits(s string) []unit {
+	var us []unit
+	for _, r := range s {
+		w := 5.0
+		if isWide(r) {
+			w = 10
+		}
+		us = append(us, unit{first: r, last: r, space: unicode.IsSpace(r), w: w})
 	}
-	return fixed.I(5)
+	return us
 }
 
-func (gridMeasurer) kern(a, b rune) fixed.Int26_6 { return 0 }
+// wrapGrid breaks text with the grid widths and returns the lines as text.
+func wrapGrid(text string, width float64, maxLines int) []string {
+	paras := strings.Split(strings.ReplaceAll(text, "\r\n", "\n"), "\n")
+	var units [][]unit
+	var runes [][]rune
+	for _, p := range paras {
+		units = append(units, gridUnits(p))
+		runes = append(runes, []rune(p))
+	}
+	lines := breakParagraphs(units, width, maxLines, func(lineSpan) float64 { return 10 })
+	var out []string
+	for _, l := range lines {
+		s := string(runes[l.para][l.a:l.b])
+		if l.ellipsis {
+			s += string(ellipsis)
+		}
+		out = append(out, s)
+	}
+	return out
+}
 
-func TestWrap(t *testing.T) {
+func TestBreakParagraphs(t *testing.T) {
 	tests := []struct {
 		name     string
 		text     string
-		width    int
+		width    float64
 		maxLines int
 		want     []string
 	}{
-		{"empty", "", 100, 2, nil},
-		{"blank", " \n \t ", 100, 2, nil},
 		{"short", "你好", 100, 2, []string{"你好"}},
 		{"pure CJK", "一二三四五六七八九十甲乙丙", 100, 2,
 			[]string{"一二三四五六七八九十", "甲乙丙"}},
@@ -40,6 +60,10 @@ func TestWrap(t *testing.T) {
 			[]string{"新款iPhone", "限时特惠"}},
 		{"Latin word next to CJK moves whole", "新款iPhone限时特惠", 45, 3,
 			[]string{"新款", "iPhone限", "时特惠"}},
+		{"English words are not split", "the quick brown fox jumps", 50, 0,
+			[]string{"the quick", "brown fox", "jumps"}},
+		{"hyphenated word breaks after the hyphen", "well-known facts", 40, 0,
+			[]string{"well-", "known", "facts"}},
 		{"digit run stays whole", "价格199元", 30, 2,
 			[]string{"价格", "199元"}},
 		{"break after digit run", "价格199元", 40, 2,
@@ -58,6 +82,8 @@ func TestWrap(t *testing.T) {
 			[]string{"一二三四五六七八九十", "甲乙丙丁戊己庚辛壬癸"}},
 		{"overflow ends line 2 with ellipsis", "一二三四五六七八九十甲乙丙丁戊己庚辛壬癸子", 100, 2,
 			[]string{"一二三四五六七八九十", "甲乙丙丁戊己庚辛壬…"}},
+		{"no maxLines, no ellipsis", "一二三四五六七八九十甲乙丙丁戊己庚辛壬癸子", 100, 0,
+			[]string{"一二三四五六七八九十", "甲乙丙丁戊己庚辛壬癸", "子"}},
 		{"ellipsis never follows opening punctuation", "一二三四五六七八九十甲乙丙丁戊己庚辛（壬）癸", 100, 2,
 			[]string{"一二三四五六七八九十", "甲乙丙丁戊己庚辛…"}},
 		{"hard break", "第一行\n第二行", 100, 2,
@@ -66,8 +92,8 @@ func TestWrap(t *testing.T) {
 			[]string{"第一行", "第二行"}},
 		{"hard break overflow", "甲\n乙\n丙", 100, 2,
 			[]string{"甲", "乙…"}},
-		{"blank lines dropped", "甲\n\n\n乙", 100, 2,
-			[]string{"甲", "乙"}},
+		{"blank lines count", "甲\n\n乙", 100, 0,
+			[]string{"甲", "", "乙"}},
 		{"hard break then wrap", "标题\n一二三四五六七八九十甲", 100, 2,
 			[]string{"标题", "一二三四五六七八九…"}},
 		{"space trimmed at the break", "hello world foo", 50, 2,
@@ -78,49 +104,35 @@ func TestWrap(t *testing.T) {
 			[]string{"abcdefghij", "klmnopqr…"}},
 		{"one line", "一二三四五六七八九十甲", 100, 1,
 			[]string{"一二三四五六七八九…"}},
-		{"no lines", "一二三", 100, 0, nil},
+		{"no width: lines only at breaks", "一二三四五六七八九十甲乙丙\n丁", 0, 0,
+			[]string{"一二三四五六七八九十甲乙丙", "丁"}},
+		{"no width, cut by maxLines", "甲\n乙\n丙", 0, 2,
+			[]string{"甲", "乙…"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := wrap(gridMeasurer{}, tt.text, fixed.I(tt.width), tt.maxLines)
+			got := wrapGrid(tt.text, tt.width, tt.maxLines)
 			if !slices.Equal(got, tt.want) {
-				t.Errorf("wrap(%q, %d, %d) = %q, want %q", tt.text, tt.width, tt.maxLines, got, tt.want)
+				t.Errorf("wrap(%q, %v, %d) = %q, want %q", tt.text, tt.width, tt.maxLines, got, tt.want)
+			}
+			if tt.width <= 0 {
+				return
 			}
 			for i, l := range got {
-				if w := measure(gridMeasurer{}, []rune(l)); w > fixed.I(tt.width) {
-					t.Errorf("line %d %q is %v wide, max %d", i, l, w, tt.width)
+				if w := spanWidth(gridUnits(l), 0, len([]rune(l))); w > tt.width {
+					t.Errorf("line %d %q is %v wide, max %v", i, l, w, tt.width)
 				}
 			}
 		})
 	}
 }
 
-func TestWrapLongInputStops(t *testing.T) {
+func TestBreakStopsEarly(t *testing.T) {
 	// A huge title must not cost more than the lines it can show.
-	text := strings.Repeat("很长的标题", 200_000)
-	got := wrap(gridMeasurer{}, text, fixed.I(100), 2)
-	want := []string{"很长的标题很长的标题", "很长的标题很长的标…"}
-	if !slices.Equal(got, want) {
-		t.Errorf("got %q, want %q", got, want)
-	}
-}
-
-func TestTruncate(t *testing.T) {
-	tests := []struct {
-		text  string
-		width int
-		want  string
-	}{
-		{"小明", 100, "小明"},
-		{"一二三四五六七八九十", 100, "一二三四五六七八九十"},
-		{"一二三四五六七八九十甲", 100, "一二三四五六七八九…"},
-		{"abc def", 20, "ab…"}, // "…" is 10 wide here,
-		{"", 100, ""},
-	}
-	for _, tt := range tests {
-		if got := truncate(gridMeasurer{}, tt.text, fixed.I(tt.width)); got != tt.want {
-			t.Errorf("truncate(%q, %d) = %q, want %q", tt.text, tt.width, got, tt.want)
-		}
+	us := gridUnits(strings.Repeat("很长的标题", 200_000))
+	lines := breakUnits(us, 0, 100, nil, 2)
+	if len(lines) != 3 {
+		t.Fatalf("got %d lines, want 3 (one more than the limit)", len(lines))
 	}
 }
 
@@ -146,6 +158,11 @@ func TestCanBreak(t *testing.T) {
 		{'’', 't', false},
 		{'”', '中', true},
 		{'，', '中', true},
+		{'-', 'k', true},
+		{'-', '5', false},
+		{'😀', '😀', true},
+		{'a', '😀', true},
+		{'😀', '！', false},
 	}
 	for _, tt := range tests {
 		if got := canBreak(tt.a, tt.b); got != tt.want {
@@ -154,55 +171,131 @@ func TestCanBreak(t *testing.T) {
 	}
 }
 
-func TestWrapRealFont(t *testing.T) {
-	r := newTestRenderer(t)
-	fc := r.getFaces()
-	defer r.putFaces(fc)
-	face := fc.face(false, titlePx)
-	m := faceMeasurer{face}
-	maxW := fixed.I(cardW - 2*cardPad)
-
-	lines := wrap(m, longTitle, maxW, 2)
-	if len(lines) != 2 || !strings.HasSuffix(lines[1], "…") {
-		t.Fatalf("wrap(longTitle) = %q, want 2 lines ending in …", lines)
+func TestClusterEnd(t *testing.T) {
+	tests := []struct {
+		s    string
+		want []string
+	}{
+		{"小明", []string{"小", "明"}},
+		{"👨‍👩‍👧x", []string{"👨‍👩‍👧", "x"}},
+		{"👍🏻🇨🇳🇯🇵", []string{"👍🏻", "🇨🇳", "🇯🇵"}},
+		{"❤️1️⃣", []string{"❤️", "1️⃣"}},
+		{"é", []string{"é"}},
 	}
-	for _, l := range lines {
-		if w := measure(m, []rune(l)); w > maxW {
-			t.Errorf("line %q is %v wide, max %v", l, w, maxW)
+	for _, tt := range tests {
+		rs := []rune(tt.s)
+		var got []string
+		for i := 0; i < len(rs); {
+			j := clusterEnd(rs, i)
+			got = append(got, string(rs[i:j]))
+			i = j
 		}
-	}
-	// What fits in two lines is left alone.
-	short := wrap(m, lines[0], maxW, 2)
-	if !slices.Equal(short, lines[:1]) {
-		t.Errorf("re-wrapping a full line gave %q, want %q", short, lines[:1])
+		if !slices.Equal(got, tt.want) {
+			t.Errorf("clusters of %q = %q, want %q", tt.s, got, tt.want)
+		}
 	}
 }
 
-func TestSanitize(t *testing.T) {
+// layoutLines lays text out with the real fonts, one style, size px.
+func layoutLines(t *testing.T, text string, size, maxW float64, maxLines int) *textLayout {
+	t.Helper()
 	r := newTestRenderer(t)
-	fc := r.getFaces()
-	defer r.putFaces(fc)
-	face := fc.face(true, nickPx)
+	fs := r.getFaces()
+	defer r.putFaces(fs)
+	return fs.layoutText([]textSpan{{text, textStyle{size: size}}}, maxW, maxLines)
+}
+
+func TestLayoutRealFont(t *testing.T) {
+	const size, maxW = 40, 654
+	lay := layoutLines(t, longTitle, size, maxW, 2)
+	if len(lay.lines) != 2 || !lay.truncated {
+		t.Fatalf("longTitle: %d lines, truncated %v; want 2, true", len(lay.lines), lay.truncated)
+	}
+	for i, l := range lay.lines {
+		if l.width > maxW {
+			t.Errorf("line %d is %.1f px wide, max %d", i, l.width, maxW)
+		}
+	}
+	// The same text without a line limit is not cut.
+	if lay := layoutLines(t, longTitle, size, maxW, 0); lay.truncated || len(lay.lines) < 3 {
+		t.Errorf("unlimited: %d lines, truncated %v", len(lay.lines), lay.truncated)
+	}
+	// A text exactly as wide as the box fits on one line, no ellipsis.
+	one := layoutLines(t, "周末一起去爬山", size, 0, 0)
+	exact := layoutLines(t, "周末一起去爬山", size, one.width(), 1)
+	if len(exact.lines) != 1 || exact.truncated {
+		t.Errorf("exact fit: %d lines, truncated %v", len(exact.lines), exact.truncated)
+	}
+	// Ideographs are 1 em wide in Noto Sans CJK.
+	if w := one.width(); w != 7*size {
+		t.Errorf("7 ideographs at %d px are %.2f px wide, want %d", size, w, 7*size)
+	}
+}
+
+func TestLayoutEmojiAndFallback(t *testing.T) {
 	tests := []struct {
-		in       string
-		keepNL   bool
-		want     string
-		describe string
+		text       string
+		wantGlyphs int
+		wantEmoji  int
 	}{
-		{"小明😀", false, "小明", "emoji has no glyph: skipped, no .notdef box"},
-		{"🌸小红🌸", false, "小红", "leading emoji"},
-		{"a\tb", false, "a b", "tab"},
-		{"第一行\n第二行", false, "第一行 第二行", "newline in a one-line field"},
-		{"第一行\r\n第二行", true, "第一行\n第二行", "newline kept"},
-		{"x\x00\x1by", false, "xy", "control characters"},
-		{"a\rb\r\n\r\nc", true, "a\nb\n\nc", "CR and CRLF"},
-		{"小明❤️👍🏻👨‍👩‍👧🇨🇳", false, "小明", "emoji sequences leave nothing behind"},
-		{"  ★星星★  ", false, "★星星★", "trimmed; ★ is in the font"},
-		{strings.Repeat("长", 5000), false, strings.Repeat("长", maxTextRunes), "capped"},
+		{"小明😀", 3, 1},
+		{"🌸小红🌸", 4, 2},
+		{"👨‍👩‍👧", 1, 1}, // one ZWJ sequence glyph
+		{"🇨🇳", 1, 1},
+		{"👍🏻", 1, 1},
+		{"❤️", 1, 1},
+		{"★星", 2, 0},         // ★ is in the CJK font: text, not emoji
+		{"a\x00\x1bb", 2, 0}, // control characters dropped
+		{"\U0010FFFD", 0, 0}, // private use: nobody has it, nothing drawn
 	}
 	for _, tt := range tests {
-		if got := sanitize(face, tt.in, tt.keepNL); got != tt.want {
-			t.Errorf("%s: sanitize(%q) = %q, want %q", tt.describe, tt.in, got, tt.want)
+		lay := layoutLines(t, tt.text, 32, 0, 0)
+		glyphs, emoji := 0, 0
+		for _, l := range lay.lines {
+			for _, g := range l.glyphs {
+				glyphs++
+				if g.font == fontEmoji {
+					emoji++
+				}
+				if g.gid == 0 {
+					t.Errorf("%q: .notdef glyph laid out", tt.text)
+				}
+			}
+		}
+		if glyphs != tt.wantGlyphs || emoji != tt.wantEmoji {
+			t.Errorf("%q: %d glyphs, %d emoji; want %d, %d", tt.text, glyphs, emoji, tt.wantGlyphs, tt.wantEmoji)
+		}
+	}
+}
+
+func TestLayoutCapsRunes(t *testing.T) {
+	lay := layoutLines(t, strings.Repeat("长", 3*MaxPaletteTextRunes), 10, 0, 0)
+	if n := lay.glyphCount(); n != MaxPaletteTextRunes {
+		t.Errorf("%d glyphs laid out, want the cap of %d", n, MaxPaletteTextRunes)
+	}
+}
+
+func TestMorph(t *testing.T) {
+	m := image.NewAlpha(image.Rect(0, 0, 9, 7))
+	m.Pix[3*m.Stride+4] = 200 // one pixel in the middle
+	m.Pix[0] = 50
+	for _, r := range []int{1, 2} {
+		d := morph(m, r, true)
+		for y := range 7 {
+			for x := range 9 {
+				want := uint8(0)
+				if abs(x-4) <= r && abs(y-3) <= r {
+					want = 200
+				} else if x <= r && y <= r {
+					want = 50
+				}
+				if got := d.Pix[y*d.Stride+x]; got != want {
+					t.Fatalf("dilate r=%d (%d,%d) = %d, want %d", r, x, y, got, want)
+				}
+			}
+		}
+		if e := morph(d, r, false); e.Pix[3*e.Stride+4] != 200 || e.Pix[3*e.Stride+4+r+1] != 0 {
+			t.Errorf("erode r=%d of the dilated square does not give the point back", r)
 		}
 	}
 }

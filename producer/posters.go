@@ -16,6 +16,7 @@ import (
 	"github.com/wxposter/wxposter/poster"
 	"github.com/wxposter/wxposter/scene"
 	"github.com/wxposter/wxposter/tasks"
+	"github.com/wxposter/wxposter/templates"
 	"github.com/wxposter/wxposter/wechat"
 )
 
@@ -37,11 +38,10 @@ type posterRequest struct {
 
 // Limits on data, so that one request cannot make a huge payload.
 const (
-	maxBody      = 64 << 10
-	maxDataKeys  = 32
-	maxKeyLen    = 64
-	maxValueLen  = 1024
-	dataURLField = "avatar"
+	maxBody     = 64 << 10
+	maxDataKeys = 32
+	maxKeyLen   = 64
+	maxValueLen = 1024
 )
 
 // jobView is a job as the API shows it.
@@ -76,7 +76,11 @@ func (s *Server) createPoster(w http.ResponseWriter, r *http.Request) {
 		}
 		req.Scene = sc
 	}
-	payload, field, rule := s.payload(r.Context(), &req)
+	payload, field, rule, err := s.payload(r.Context(), &req)
+	if err != nil {
+		s.unavailable(w, r, "look up the template", err)
+		return
+	}
 	if field != "" {
 		invalid(w, field, rule)
 		return
@@ -149,12 +153,12 @@ func (s *Server) enqueue(ctx context.Context, id string, p tasks.PosterPayload) 
 }
 
 // payload validates req and turns it into the job's payload. It returns the
-// offending field and rule on bad input.
-func (s *Server) payload(ctx context.Context, req *posterRequest) (tasks.PosterPayload, string, string) {
-	var p tasks.PosterPayload
+// offending field and rule on bad input, and an error if the template could
+// not be looked up.
+func (s *Server) payload(ctx context.Context, req *posterRequest) (p tasks.PosterPayload, field, rule string, err error) {
 	app, ok := s.app(req.App)
 	if !ok {
-		return p, "app", "is not a configured app (use its name or appid)"
+		return p, "app", "is not a configured app (use its name or appid)", nil
 	}
 	p.AppID = app.AppID
 	p.RendererVersion = poster.RendererVersion
@@ -165,32 +169,36 @@ func (s *Server) payload(ctx context.Context, req *posterRequest) (tasks.PosterP
 	if err := p.Code.Validate(); err != nil {
 		var fe *wechat.FieldError
 		if errors.As(err, &fe) {
-			return p, fe.Field, fe.Rule
+			return p, fe.Field, fe.Rule, nil
 		}
-		return p, "body", err.Error()
+		return p, "body", err.Error(), nil
 	}
 	if req.Template == "" {
 		if len(req.Data) > 0 {
-			return p, "data", "is only used with a template"
+			return p, "data", "is only used with a template", nil
 		}
-		return p, "", ""
+		return p, "", "", nil
 	}
-	version, required, ok, err := s.templates.Lookup(ctx, req.Template)
+	t, err := s.template(ctx, req.Template)
 	switch {
+	case errors.Is(err, templates.ErrNotFound):
+		return p, "template", "is not a known template", nil
 	case err != nil:
-		return p, "template", "could not be looked up: " + err.Error()
-	case !ok:
-		return p, "template", "is not a known template"
+		return p, "", "", err
 	}
-	p.Template, p.TemplateVersion = req.Template, version
-	if field, rule := s.validateData(req.Data, required); field != "" {
-		return p, field, rule
+	// The version is part of the job id: an edited template is a new poster.
+	p.Template, p.TemplateVersion = t.Name, t.Version
+	if field, rule := s.validateData(req.Data, t); field != "" {
+		return p, field, rule, nil
 	}
 	p.Data = req.Data
-	return p, "", ""
+	return p, "", "", nil
 }
 
-func (s *Server) validateData(data map[string]string, required []string) (string, string) {
+// validateData checks data against the limits and the template: every
+// variable it uses must be given (a missing one would render a blank), and
+// every image URL must be on an allowed host.
+func (s *Server) validateData(data map[string]string, t *templates.Template) (string, string) {
 	if len(data) > maxDataKeys {
 		return "data", fmt.Sprintf("must have at most %d keys", maxDataKeys)
 	}
@@ -202,21 +210,36 @@ func (s *Server) validateData(data map[string]string, required []string) (string
 			return "data." + k, fmt.Sprintf("must be at most %d characters", maxValueLen)
 		}
 	}
-	for _, k := range required {
+	for _, k := range t.Variables {
 		if data[k] == "" {
-			return "data." + k, "is required by the template"
+			return "data." + k, "is required by template " + t.Name
 		}
 	}
-	if v := data[dataURLField]; v != "" {
-		u, err := url.Parse(v)
-		switch {
-		case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
-			return "data." + dataURLField, "must be an http(s) URL"
-		case !s.imageHosts[strings.ToLower(u.Host)] && !s.imageHosts[strings.ToLower(u.Hostname())]:
-			return "data." + dataURLField, "host is not an allowed image host (WXPOSTER_IMAGE_HOSTS)"
+	for _, k := range t.ImageVariables {
+		// Palettes load images with poster.Loader, which also decodes data: URIs.
+		if rule := s.checkImageURL(data[k], t.Palette != nil); data[k] != "" && rule != "" {
+			return "data." + k, rule
 		}
 	}
 	return "", ""
+}
+
+// checkImageURL returns why v may not be loaded as an image, or "".
+func (s *Server) checkImageURL(v string, dataURI bool) string {
+	if dataURI && len(v) > 11 && strings.EqualFold(v[:11], "data:image/") {
+		return ""
+	}
+	u, err := url.Parse(v)
+	switch {
+	case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
+		if dataURI {
+			return "must be an http(s) URL or a data:image/ URI"
+		}
+		return "must be an http(s) URL"
+	case !s.imageHosts[strings.ToLower(u.Host)] && !s.imageHosts[strings.ToLower(u.Hostname())]:
+		return "host is not an allowed image host (WXPOSTER_IMAGE_HOSTS)"
+	}
+	return ""
 }
 
 func (s *Server) app(name string) (wechat.App, bool) {
@@ -288,15 +311,4 @@ func jsonKind(goKind string) string {
 		return "value of the right type"
 	}
 	return goKind
-}
-
-// BuiltinTemplates is the catalogue of templates compiled into wxposter.
-type BuiltinTemplates struct{}
-
-// Lookup implements Templates.
-func (BuiltinTemplates) Lookup(_ context.Context, name string) (int, []string, bool, error) {
-	if name == poster.DefaultTemplate {
-		return poster.DefaultTemplateVersion, nil, true, nil
-	}
-	return 0, nil, false, nil
 }

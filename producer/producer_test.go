@@ -1,11 +1,15 @@
 package producer
 
 import (
+	"context"
 	"net/http/httptest"
 	"strings"
 	"testing"
 
 	"github.com/hibiken/asynq"
+
+	"github.com/wxposter/wxposter/poster"
+	"github.com/wxposter/wxposter/templates"
 )
 
 func TestDecodeJSON(t *testing.T) {
@@ -75,6 +79,46 @@ func TestView(t *testing.T) {
 			}
 			if v.Status != tc.status || v.Attempts != tc.attempts || v.URL != tc.url || got != tc.errCode {
 				t.Fatalf("view = %+v (error %q), want %s attempts=%d url=%q error=%q", v, got, tc.status, tc.attempts, tc.url, tc.errCode)
+			}
+		})
+	}
+}
+
+func TestValidateData(t *testing.T) {
+	s := &Server{imageHosts: map[string]bool{"thirdwx.qlogo.cn": true, "127.0.0.1:9000": true}}
+	p, err := poster.ParsePalette([]byte(`{"width":"750rpx","height":"750rpx","views":[
+		{"type":"image","url":"{{avatar}}","css":{"width":"100rpx","height":"100rpx"}},
+		{"type":"text","text":"{{nickname}}"}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	palette := &templates.Template{Name: "invite", Palette: p, Variables: []string{"avatar", "nickname"}, ImageVariables: []string{"avatar"}}
+	def, _ := BuiltinTemplates{}.Get(context.Background(), "default")
+	const avatar = "https://thirdwx.qlogo.cn/mmopen/x/132"
+	for _, tc := range []struct {
+		name  string
+		t     *templates.Template
+		data  map[string]string
+		field string
+	}{
+		{"ok", palette, map[string]string{"avatar": avatar, "nickname": "n"}, ""},
+		{"extra keys are fine", palette, map[string]string{"avatar": avatar, "nickname": "n", "x": "y"}, ""},
+		{"own objects", palette, map[string]string{"avatar": "http://127.0.0.1:9000/wxposter/posters/a.jpg", "nickname": "n"}, ""},
+		{"data URI in a palette", palette, map[string]string{"avatar": "data:image/png;base64,iVBORw0KGgo=", "nickname": "n"}, ""},
+		{"missing", palette, map[string]string{"avatar": avatar}, "data.nickname"},
+		{"empty", palette, map[string]string{"avatar": avatar, "nickname": ""}, "data.nickname"},
+		{"image host", palette, map[string]string{"avatar": "https://evil.example.com/a.png", "nickname": "n"}, "data.avatar"},
+		{"image not a URL", palette, map[string]string{"avatar": "a.png", "nickname": "n"}, "data.avatar"},
+		{"data URI not an image", palette, map[string]string{"avatar": "data:text/html;base64,PGgxPg==", "nickname": "n"}, "data.avatar"},
+		{"default: all optional", def, nil, ""},
+		{"default: avatar host", def, map[string]string{"avatar": "http://169.254.169.254/"}, "data.avatar"},
+		{"default: no data URI", def, map[string]string{"avatar": "data:image/png;base64,iVBORw0KGgo="}, "data.avatar"},
+		{"value too long", def, map[string]string{"title": strings.Repeat("长", maxValueLen+1)}, "data.title"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			field, rule := s.validateData(tc.data, tc.t)
+			if field != tc.field || (field != "" && rule == "") {
+				t.Fatalf("got %q %q, want field %q", field, rule, tc.field)
 			}
 		})
 	}

@@ -26,12 +26,6 @@ type Objects interface {
 	Ping(ctx context.Context) error
 }
 
-// Templates tells which poster templates exist and their current versions.
-type Templates interface {
-	// Lookup returns the template's version and the data fields it requires.
-	Lookup(ctx context.Context, name string) (version int, required []string, ok bool, err error)
-}
-
 // WeChat is what the producer asks of the WeChat client.
 type WeChat interface {
 	JSAPITicket(ctx context.Context, app wechat.App) (string, error)
@@ -100,7 +94,9 @@ func WithTimeout(d time.Duration) Option { return func(s *Server) { s.timeout = 
 // WithMaxRetry sets how often a job is retried on transient errors (default 5).
 func WithMaxRetry(n int) Option { return func(s *Server) { s.maxRetry = n } }
 
-// WithTemplates sets the template catalogue (default: the built-in ones).
+// WithTemplates sets the templates beyond the built-in default (which no
+// catalogue can replace). A TemplateStore, such as templates.Store, is also
+// managed through PUT/GET/DELETE /v1/templates/{name}.
 func WithTemplates(t Templates) Option { return func(s *Server) { s.templates = t } }
 
 // WithLogger sets the logger.
@@ -153,6 +149,10 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /readyz", s.readyz)
 	m.Handle("POST /v1/posters", s.auth(http.HandlerFunc(s.createPoster)))
 	m.Handle("GET /v1/posters/{id}", s.auth(http.HandlerFunc(s.getPoster)))
+	m.Handle("GET /v1/templates", s.auth(http.HandlerFunc(s.listTemplates)))
+	m.Handle("PUT /v1/templates/{name}", s.auth(http.HandlerFunc(s.putTemplate)))
+	m.Handle("GET /v1/templates/{name}", s.auth(http.HandlerFunc(s.getTemplate)))
+	m.Handle("DELETE /v1/templates/{name}", s.auth(http.HandlerFunc(s.deleteTemplate)))
 	m.HandleFunc("GET /v1/scenes/{scene}", s.getScene)
 	// Called by mini-programs and web pages, which hold no API key: WeChat's
 	// login code or our session token is the credential.

@@ -21,6 +21,7 @@ import (
 	"github.com/wxposter/wxposter/poster"
 	"github.com/wxposter/wxposter/storage"
 	"github.com/wxposter/wxposter/tasks"
+	"github.com/wxposter/wxposter/templates"
 	"github.com/wxposter/wxposter/wechat"
 )
 
@@ -36,9 +37,16 @@ type Objects interface {
 	URL(key string) string
 }
 
-// Renderer draws templates.
+// Renderer draws templates: the built-in default and palettes.
 type Renderer interface {
 	RenderDefault(ctx context.Context, in poster.DefaultInput) (*image.RGBA, error)
+	RenderPalette(ctx context.Context, p *poster.Palette, in poster.PaletteInput) (*image.RGBA, error)
+}
+
+// Templates gives the exact template version a job was queued with
+// (templates.Store), even after the template was edited or deleted.
+type Templates interface {
+	GetVersion(ctx context.Context, name string, version int) (*templates.Template, error)
 }
 
 // Images fetches remote images (avatars) under the image-host policy.
@@ -53,6 +61,8 @@ type Handler struct {
 	store     Objects
 	render    Renderer
 	images    Images
+	templates Templates
+	loader    poster.ImageLoader
 	log       *slog.Logger
 	apps      map[string]wechat.App
 	quality   int
@@ -73,6 +83,15 @@ func WithLogger(l *slog.Logger) HandlerOption { return func(h *Handler) { h.log 
 // WithJPEGQuality sets the poster JPEG quality (default 85).
 func WithJPEGQuality(q int) HandlerOption { return func(h *Handler) { h.quality = q } }
 
+// WithTemplates sets where the palettes of templates other than the
+// built-in default come from; without it, jobs for them fail with
+// unknown_template.
+func WithTemplates(t Templates) HandlerOption { return func(h *Handler) { h.templates = t } }
+
+// WithImageLoader sets the loader of the images palettes draw (default: the
+// handler's Images, under the same host policy as avatars).
+func WithImageLoader(l poster.ImageLoader) HandlerOption { return func(h *Handler) { h.loader = l } }
+
 // NewHandler returns the poster handler. rdb is used for cross-worker code
 // locks, to pace code calls (see WithCodeRate) and to announce finished
 // jobs to waiting pollers.
@@ -88,6 +107,9 @@ func NewHandler(rdb redis.UniversalClient, apps []wechat.App, codes Codes, store
 	}
 	for _, o := range opts {
 		o(h)
+	}
+	if h.loader == nil && images != nil {
+		h.loader = fetchLoader{images}
 	}
 	if h.pacer == nil {
 		h.pacer = pacing.New(rdb, append([]pacing.Option{pacing.WithLogger(h.log)}, h.pacingOpts...)...)
@@ -123,6 +145,14 @@ func (h *Handler) run(ctx context.Context, id string, p tasks.PosterPayload) (st
 	if !ok {
 		return "", &jobErr{code: "unknown_app", msg: "the worker has no credentials for app " + p.AppID, permanent: true}
 	}
+	// A template that cannot be rendered fails before WeChat quota is spent.
+	var palette *poster.Palette
+	if p.Template != "" && p.Template != poster.DefaultTemplate {
+		var err error
+		if palette, err = h.palette(ctx, p); err != nil {
+			return "", err
+		}
+	}
 	code, err := h.code(ctx, app, p.Code)
 	if err != nil {
 		return "", err
@@ -132,7 +162,7 @@ func (h *Handler) run(ctx context.Context, id string, p tasks.PosterPayload) (st
 	if p.Template == "" {
 		data, contentType, err = h.plainCode(code, p.PosterExt())
 	} else {
-		data, contentType, err = h.renderTemplate(ctx, p, code)
+		data, contentType, err = h.renderTemplate(ctx, p, palette, code)
 	}
 	if err != nil {
 		return "", err
@@ -167,32 +197,45 @@ func (h *Handler) plainCode(code *wechat.Image, ext string) ([]byte, string, err
 	return buf.Bytes(), want, nil
 }
 
-func (h *Handler) renderTemplate(ctx context.Context, p tasks.PosterPayload, code *wechat.Image) ([]byte, string, error) {
-	if p.Template != poster.DefaultTemplate {
-		return nil, "", &jobErr{code: "unknown_template", msg: "this worker does not know template " + p.Template, permanent: true}
-	}
+// renderTemplate draws the default template, or palette (the job's
+// template filled with its data) when it is not nil.
+func (h *Handler) renderTemplate(ctx context.Context, p tasks.PosterPayload, palette *poster.Palette, code *wechat.Image) ([]byte, string, error) {
 	codeImg, _, err := poster.Decode(code.Data, h.maxPixels)
 	if err != nil {
 		return nil, "", &jobErr{code: "bad_code_image", msg: "the code image could not be decoded", err: err}
 	}
-	in := poster.DefaultInput{Code: codeImg, Nickname: p.Data["nickname"], Title: p.Data["title"]}
-	if u := p.Data["avatar"]; u != "" {
-		in.Avatar, err = h.images.Fetch(ctx, u)
-		if err != nil {
-			// A refusal by policy (host, size, pixels) will not change on retry.
-			return nil, "", &jobErr{code: "avatar_unavailable", msg: "the avatar image could not be fetched",
-				err: err, permanent: errors.Is(err, poster.ErrFetchRefused)}
-		}
+	var img *image.RGBA
+	if palette == nil {
+		img, err = h.renderDefault(ctx, p, codeImg)
+	} else {
+		img, err = h.renderPalette(ctx, palette, codeImg)
 	}
-	img, err := h.render.RenderDefault(ctx, in)
 	if err != nil {
-		return nil, "", &jobErr{code: "render_failed", msg: "the poster could not be rendered", err: err}
+		return nil, "", err
 	}
 	var buf bytes.Buffer
 	if err := poster.EncodeJPEG(&buf, img, h.quality); err != nil {
 		return nil, "", &jobErr{code: "render_failed", msg: "the poster could not be encoded", err: err}
 	}
 	return buf.Bytes(), "image/jpeg", nil
+}
+
+func (h *Handler) renderDefault(ctx context.Context, p tasks.PosterPayload, codeImg image.Image) (*image.RGBA, error) {
+	var err error
+	in := poster.DefaultInput{Code: codeImg, Nickname: p.Data["nickname"], Title: p.Data["title"]}
+	if u := p.Data["avatar"]; u != "" {
+		in.Avatar, err = h.images.Fetch(ctx, u)
+		if err != nil {
+			// A refusal by policy (host, size, pixels) will not change on retry.
+			return nil, &jobErr{code: "avatar_unavailable", msg: "the avatar image could not be fetched",
+				err: err, permanent: errors.Is(err, poster.ErrFetchRefused)}
+		}
+	}
+	img, err := h.render.RenderDefault(ctx, in)
+	if err != nil {
+		return nil, &jobErr{code: "render_failed", msg: "the poster could not be rendered", err: err}
+	}
+	return img, nil
 }
 
 // fail records the error on the task and tells asynq what to do next:

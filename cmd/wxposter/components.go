@@ -16,6 +16,7 @@ import (
 	"github.com/wxposter/wxposter/poster"
 	"github.com/wxposter/wxposter/producer"
 	"github.com/wxposter/wxposter/storage"
+	"github.com/wxposter/wxposter/templates"
 	"github.com/wxposter/wxposter/wechat"
 	"github.com/wxposter/wxposter/worker"
 )
@@ -27,6 +28,8 @@ type deps struct {
 	rdb   *redis.Client
 	store *storage.Store
 	apps  []wechat.App
+	// templates are the stored templates, shared by producer and workers.
+	templates *templates.Store
 }
 
 func newLogger(cfg *config.Config) *slog.Logger {
@@ -72,7 +75,25 @@ func connect(ctx context.Context, cfg *config.Config) (*deps, error) {
 	for i, a := range cfg.Apps {
 		apps[i] = wechat.App{Name: a.Name, AppID: a.AppID, Secret: string(a.Secret), JSDomains: a.JSDomains}
 	}
-	return &deps{cfg: cfg, log: log, rdb: rdb, store: store, apps: apps}, nil
+	return &deps{cfg: cfg, log: log, rdb: rdb, store: store, apps: apps, templates: templates.NewStore(rdb)}, nil
+}
+
+// loadTemplates stores the palettes of WXPOSTER_TEMPLATE_DIR. Unchanged
+// files keep their versions, so restarts (and several producers starting
+// at once) cost nothing and invalidate no poster.
+func (d *deps) loadTemplates(ctx context.Context) error {
+	if d.cfg.TemplateDir == "" {
+		return nil
+	}
+	loaded, err := d.templates.LoadDir(ctx, d.cfg.TemplateDir)
+	if err != nil {
+		return fmt.Errorf("WXPOSTER_TEMPLATE_DIR: %w", err)
+	}
+	for _, l := range loaded {
+		d.log.Info("template loaded", "template", l.Template.Name, "version", l.Template.Version,
+			"change", l.Change, "file", l.File)
+	}
+	return nil
 }
 
 // imageHosts are the hosts avatars may come from: the configured ones plus
@@ -101,6 +122,7 @@ func (d *deps) producer() *producer.Server {
 		producer.WithLogger(d.log),
 		producer.WithWeChat(d.wechat()),
 		producer.WithSessionTTL(d.cfg.SessionTTL),
+		producer.WithTemplates(d.templates),
 		producer.WithPacing(pacing.New(d.rdb, pacing.WithRates(d.cfg.CodeRatePerMinute, d.perAppRates()))),
 	)
 }
@@ -123,8 +145,16 @@ func (d *deps) worker() (*asynq.Server, *asynq.ServeMux, error) {
 	}
 	wx := d.wechat()
 	fetcher := poster.NewFetcher(poster.WithAllowedHosts(d.imageHosts()...))
+	// Template images: data: URIs, our own objects read from storage, and
+	// the rest fetched under the same policy as avatars.
+	loader, err := poster.NewLoader(poster.WithFetcher(fetcher), poster.WithLoaderLogger(d.log),
+		poster.WithOwnObjects(d.cfg.PublicBaseURL, d.objectBytes))
+	if err != nil {
+		return nil, nil, err
+	}
 	h := worker.NewHandler(d.rdb, d.apps, wx, d.store, renderer, fetcher, worker.WithLogger(d.log),
-		worker.WithCodeRate(d.cfg.CodeRatePerMinute, d.perAppRates()))
+		worker.WithCodeRate(d.cfg.CodeRatePerMinute, d.perAppRates()),
+		worker.WithTemplates(d.templates), worker.WithImageLoader(loader))
 	srv := worker.NewServer(d.rdb, worker.ServerConfig{
 		Queue:        d.cfg.Queue,
 		Concurrency:  d.cfg.WorkerConcurrency,
@@ -132,6 +162,15 @@ func (d *deps) worker() (*asynq.Server, *asynq.ServeMux, error) {
 		Logger:       d.log,
 	})
 	return srv, worker.NewMux(h), nil
+}
+
+// objectBytes reads an object of our bucket (poster.GetObjectFunc).
+func (d *deps) objectBytes(ctx context.Context, key string) ([]byte, error) {
+	obj, err := d.store.Get(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	return obj.Data, nil
 }
 
 // startWorker starts the poster worker. stop waits for running jobs up to

@@ -44,6 +44,7 @@ func TestDevDemo(t *testing.T) {
 	t.Setenv("WXPOSTER_MINIO_SECRET_KEY", testenv.MinIOSecret)
 	t.Setenv("WXPOSTER_LOG_LEVEL", "warn")
 	t.Setenv("WXPOSTER_APPS", "") // dev fills in its demo app; restored after the test
+	t.Setenv("WXPOSTER_TEMPLATE_DIR", "../../examples/templates")
 	t.Cleanup(func() {
 		s, err := storage.New(context.Background(), storage.Config{Endpoint: testenv.MinIOServer,
 			AccessKey: testenv.MinIOKey, SecretKey: testenv.MinIOSecret, Bucket: bucket})
@@ -58,26 +59,30 @@ func TestDevDemo(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, []string{"dev", "-demo"}, pw); pw.Close() }()
 
-	var url string
+	// The default template's poster, then the activity example's.
+	var urls []string
 	sc := bufio.NewScanner(pr)
-	for sc.Scan() {
-		if u, ok := strings.CutPrefix(sc.Text(), "demo poster: "); ok {
-			url = u
-			break
+	for sc.Scan() && len(urls) < 2 {
+		for _, prefix := range []string{"demo poster: ", "template poster: "} {
+			if u, ok := strings.CutPrefix(sc.Text(), prefix); ok {
+				urls = append(urls, u)
+			}
 		}
 	}
 	go io.Copy(io.Discard, pr)
-	if url == "" {
+	if len(urls) < 2 {
 		cancel()
-		t.Fatalf("no demo poster URL; run: %v", <-done)
+		t.Fatalf("demo poster URLs %v, want 2; run: %v", urls, <-done)
 	}
-	resp, err := http.Get(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "image/jpeg" {
-		t.Fatalf("GET %s = %d %s", url, resp.StatusCode, resp.Header.Get("Content-Type"))
+	for _, url := range urls {
+		resp, err := http.Get(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "image/jpeg" {
+			t.Fatalf("GET %s = %d %s", url, resp.StatusCode, resp.Header.Get("Content-Type"))
+		}
 	}
 	cancel()
 	if err := <-done; err != nil {

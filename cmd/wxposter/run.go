@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime/debug"
 	"time"
 
 	"github.com/wxposter/wxposter/config"
@@ -24,12 +25,25 @@ func runProducer(ctx context.Context) error {
 		return err
 	}
 	defer d.rdb.Close()
+	if err := d.loadTemplates(ctx); err != nil {
+		return err
+	}
 	api := d.producer()
 	defer api.Close()
 	return serveHTTP(ctx, d.log, "producer", d.cfg.Listen, api)
 }
 
+// defaultWorkerMemoryLimit is the worker's soft heap limit when GOMEMLIMIT is
+// not set. Rendering makes megabytes of short-lived canvases per poster, and
+// Go's default GC lets the heap grow to twice what is live; the limit makes it
+// collect earlier instead, so that a worker at concurrency 8 stays under
+// 200 MB resident (docs/benchmarks.md). Set GOMEMLIMIT to change it.
+const defaultWorkerMemoryLimit = 160 << 20
+
 func runWorker(ctx context.Context) error {
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(defaultWorkerMemoryLimit)
+	}
 	d, err := setup(ctx)
 	if err != nil {
 		return err
@@ -87,6 +101,12 @@ func runDev(ctx context.Context, args []string, stdout io.Writer) error {
 			os.Setenv(k, v)
 		}
 	}
+	// From the repository's root (make run), the example templates are there.
+	if _, set := os.LookupEnv("WXPOSTER_TEMPLATE_DIR"); !set {
+		if fi, err := os.Stat(exampleTemplates); err == nil && fi.IsDir() {
+			os.Setenv("WXPOSTER_TEMPLATE_DIR", exampleTemplates)
+		}
+	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
 
 	// The simulator stands in for api.weixin.qq.com unless a real base is set.
@@ -108,6 +128,9 @@ func runDev(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	defer d.rdb.Close()
+	if err := d.loadTemplates(ctx); err != nil {
+		return err
+	}
 	stop, err := d.startWorker()
 	if err != nil {
 		return err
@@ -124,19 +147,28 @@ func runDev(ctx context.Context, args []string, stdout io.Writer) error {
 	go func() { errc <- serveListener(ctx, d.log, "producer", ln, api) }()
 
 	if *demo {
-		url, err := demoPoster(ctx, "http://"+ln.Addr().String(), cfg)
+		base := "http://" + ln.Addr().String()
+		url, err := demoPoster(ctx, base, cfg, defaultDemo)
 		if err != nil {
 			return fmt.Errorf("demo poster: %w", err)
 		}
 		fmt.Fprintf(stdout, "\ndemo poster: %s\n", url)
+		if _, err := d.templates.Get(ctx, templateDemo["template"].(string)); err == nil {
+			url, err := demoPoster(ctx, base, cfg, templateDemo)
+			if err != nil {
+				return fmt.Errorf("template demo poster: %w", err)
+			}
+			fmt.Fprintf(stdout, "template poster: %s\n", url)
+		}
 		fmt.Fprintf(stdout, "API:         http://%s/v1/posters  (Ctrl-C to stop)\n\n", ln.Addr())
 	}
 	return <-errc
 }
 
-// demoPoster asks the running producer for one poster and waits for its URL.
-func demoPoster(ctx context.Context, base string, cfg *config.Config) (string, error) {
-	body, _ := json.Marshal(map[string]any{
+// The demo posters: the built-in template, and (when examples/templates is
+// loaded) the activity example, which needs no image.
+var (
+	defaultDemo = map[string]any{
 		"template": "default",
 		"page":     "pages/index/index",
 		"scene":    "id:42;from:demo",
@@ -144,7 +176,27 @@ func demoPoster(ctx context.Context, base string, cfg *config.Config) (string, e
 			"nickname": "微信用户",
 			"title":    "【限时特惠】新疆阿克苏冰糖心苹果 5 斤装，当季现摘，脆甜多汁，扫码立即抢购",
 		},
-	})
+	}
+	templateDemo = map[string]any{
+		"template": "activity",
+		"page":     "pages/activity/detail",
+		"scene":    "act:2026-spring",
+		"data": map[string]string{
+			"title":     "春日植物园亲子徒步",
+			"time":      "4月12日（周六）09:30 – 12:00",
+			"place":     "上海辰山植物园 · 1号门集合",
+			"organizer": "小红花亲子社",
+		},
+	}
+)
+
+// exampleTemplates is where `wxposter dev` finds templates when
+// WXPOSTER_TEMPLATE_DIR is unset (relative: make run starts in the repository).
+const exampleTemplates = "examples/templates"
+
+// demoPoster asks the running producer for one poster and waits for its URL.
+func demoPoster(ctx context.Context, base string, cfg *config.Config, req map[string]any) (string, error) {
+	body, _ := json.Marshal(req)
 	var job struct {
 		ID     string `json:"id"`
 		Status string `json:"status"`

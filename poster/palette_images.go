@@ -1,0 +1,68 @@
+package poster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	"sync"
+
+	"golang.org/x/sync/errgroup"
+)
+
+// maxConcurrentLoads bounds the image loads of one render.
+const maxConcurrentLoads = 4
+
+// loadPaletteImages loads every distinct image URL of p (background and
+// image views) concurrently. Errors name the field the URL came from.
+func loadPaletteImages(ctx context.Context, p *Palette, l ImageLoader) (map[string]image.Image, error) {
+	paths := map[string]string{} // url → first field naming it
+	var urls []string
+	addURL := func(u, path string) {
+		if u == "" {
+			return
+		}
+		if _, ok := paths[u]; !ok {
+			paths[u] = path
+			urls = append(urls, u)
+		}
+	}
+	addURL(p.background.url, "background")
+	for _, v := range p.views {
+		if v.typ == typeImage {
+			addURL(v.url, v.path+".url")
+		}
+	}
+	if len(urls) == 0 {
+		return nil, nil
+	}
+	if l == nil {
+		return nil, fmt.Errorf("poster: %s names an image but PaletteInput.Images is nil", paths[urls[0]])
+	}
+	var mu sync.Mutex
+	out := make(map[string]image.Image, len(urls))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(maxConcurrentLoads)
+	for _, u := range urls {
+		g.Go(func() error {
+			img, err := l.Load(gctx, u)
+			if err == nil && img == nil {
+				err = errors.New("loader returned no image")
+			}
+			if err != nil {
+				if ctxErr := ctx.Err(); ctxErr != nil {
+					return ctxErr
+				}
+				return fmt.Errorf("poster: load image of %s: %w", paths[u], err)
+			}
+			mu.Lock()
+			out[u] = img
+			mu.Unlock()
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	return out, nil
+}

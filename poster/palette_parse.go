@@ -1,0 +1,779 @@
+package poster
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"image"
+	"image/color"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// ParsePalette parses and validates a Painter palette. Errors are
+// *PaletteError naming the JSON path and the rule.
+func ParsePalette(data []byte) (*Palette, error) {
+	root, err := decodeObject(data, "palette")
+	if err != nil {
+		return nil, err
+	}
+	p := &Palette{}
+	if err := root.only("palette", "width", "height", "background", "borderRadius", "views", "widthPixels"); err != nil {
+		return nil, err
+	}
+	abs := &lengthScope{}
+	for _, f := range []struct {
+		name string
+		dst  *length
+		rpx  *float64
+	}{{"width", &p.width, &p.widthRpx}, {"height", &p.height, &p.heightRpx}} {
+		raw, ok := root[f.name]
+		if !ok {
+			return nil, &PaletteError{f.name, "is required"}
+		}
+		l, err := parseLength(raw, abs)
+		if err != nil {
+			return nil, &PaletteError{f.name, err.Error()}
+		}
+		*f.dst = l
+		*f.rpx, _ = l.resolve(&lengthEnv{k: 1}) // in rpx: k = 1
+		if *f.rpx < 1 {
+			return nil, &PaletteError{f.name, "must be at least 1rpx"}
+		}
+	}
+	if raw, ok := root["widthPixels"]; ok {
+		v, ok := jsonNumber(raw)
+		if !ok || v != math.Trunc(v) || v < 1 || v > MaxPaletteSide {
+			return nil, &PaletteError{"widthPixels", fmt.Sprintf("must be an integer from 1 to %d", MaxPaletteSide)}
+		}
+		p.widthPixels = int(v)
+	}
+	if _, _, err := p.outputSize(0); err != nil {
+		return nil, err
+	}
+	if raw, ok := root["background"]; ok {
+		s, ok := jsonString(raw)
+		if !ok {
+			return nil, &PaletteError{"background", "must be a string"}
+		}
+		if p.background, err = parseBackground(s); err != nil {
+			return nil, &PaletteError{"background", err.Error()}
+		}
+	}
+	if raw, ok := root["borderRadius"]; ok {
+		p.borderRadius, err = parseRadii(raw, &lengthScope{percent: true, allowCalc: true})
+		if err != nil {
+			return nil, &PaletteError{"borderRadius", err.Error()}
+		}
+	}
+	raw, ok := root["views"]
+	if !ok {
+		return p, nil
+	}
+	var views []json.RawMessage
+	if err := json.Unmarshal(raw, &views); err != nil {
+		return nil, &PaletteError{"views", "must be an array"}
+	}
+	if len(views) > MaxPaletteViews {
+		return nil, &PaletteError{"views", fmt.Sprintf("has %d views, more than %d", len(views), MaxPaletteViews)}
+	}
+	ids := map[string]int{}
+	for i, rv := range views {
+		v, err := parseView(rv, fmt.Sprintf("views[%d]", i), ids)
+		if err != nil {
+			return nil, err
+		}
+		p.views = append(p.views, v)
+		if v.id != "" {
+			ids[v.id] = i
+		}
+	}
+	return p, nil
+}
+
+// outputSize returns the output size in px for a requested width (0: the
+// palette's own widthPixels, else its width in rpx) and the scale k in
+// output px per rpx.
+func (p *Palette) outputSize(widthPixels int) (image.Point, float64, error) {
+	w := widthPixels
+	if w <= 0 {
+		w = p.widthPixels
+	}
+	if w <= 0 {
+		w = int(math.Round(p.widthRpx))
+	}
+	if w > MaxPaletteSide {
+		return image.Point{}, 0, &PaletteError{"width", fmt.Sprintf("is %d px at this scale, more than %d", w, MaxPaletteSide)}
+	}
+	k := float64(w) / p.widthRpx
+	h := int(math.Round(p.heightRpx * k))
+	if h > MaxPaletteSide {
+		return image.Point{}, 0, &PaletteError{"height", fmt.Sprintf("is %d px at this scale, more than %d", h, MaxPaletteSide)}
+	}
+	return image.Pt(max(w, 1), max(h, 1)), k, nil
+}
+
+// parseBackground reads the palette background: a colour, a gradient, or
+// else an image URL. A background with {{placeholders}} is kept raw and
+// parsed again by Fill.
+func parseBackground(s string) (background, error) {
+	bg := background{raw: s}
+	t := strings.TrimSpace(s)
+	switch {
+	case t == "":
+		return bg, nil
+	case hasPlaceholder(t):
+		return bg, nil
+	case looksLikeURL(t):
+		bg.url = t
+		return bg, nil
+	}
+	pt, err := parsePaint(t, true)
+	if err != nil {
+		return bg, fmt.Errorf("%w (want a colour, a gradient or an image URL)", err)
+	}
+	bg.paint = pt
+	return bg, nil
+}
+
+// looksLikeURL tells an image URL or path from a colour.
+func looksLikeURL(s string) bool {
+	ls := strings.ToLower(s)
+	for _, p := range []string{"http://", "https://", "data:", "cloud://", "wxfile://", "//", "/"} {
+		if strings.HasPrefix(ls, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// jsonObject is a JSON object with its fields still raw.
+type jsonObject map[string]json.RawMessage
+
+func decodeObject(data []byte, path string) (jsonObject, error) {
+	var o jsonObject
+	if err := json.Unmarshal(data, &o); err != nil || o == nil {
+		if !json.Valid(data) {
+			return nil, &PaletteError{path, "is not valid JSON"}
+		}
+		return nil, &PaletteError{path, "must be an object"}
+	}
+	return o, nil
+}
+
+// only reports the first field (in sorted order) that is not allowed.
+func (o jsonObject) only(path string, allowed ...string) error {
+	keys := make([]string, 0, len(o))
+	for k := range o {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		if !slices.Contains(allowed, k) {
+			return &PaletteError{path + "." + k, "unknown field"}
+		}
+	}
+	return nil
+}
+
+func jsonString(raw json.RawMessage) (string, bool) {
+	var s string
+	if err := json.Unmarshal(raw, &s); err != nil {
+		return "", false
+	}
+	return s, true
+}
+
+func jsonNumber(raw json.RawMessage) (float64, bool) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || (raw[0] != '-' && (raw[0] < '0' || raw[0] > '9')) {
+		return 0, false
+	}
+	var v float64
+	if err := json.Unmarshal(raw, &v); err != nil || math.Abs(v) > maxNumber {
+		return 0, false
+	}
+	return v, true
+}
+
+// jsonText reads a string, or a number as written (Painter does String(x)).
+func jsonText(raw json.RawMessage) (string, bool) {
+	if s, ok := jsonString(raw); ok {
+		return s, true
+	}
+	if _, ok := jsonNumber(raw); ok {
+		return string(bytes.TrimSpace(raw)), true
+	}
+	return "", false
+}
+
+// parseLength reads a length given as a JSON number (px) or string.
+func parseLength(raw json.RawMessage, sc *lengthScope) (length, error) {
+	if v, ok := jsonNumber(raw); ok {
+		if sc.nonNegative && v < 0 {
+			return length{}, fmt.Errorf("must not be negative")
+		}
+		return numberLength(v)
+	}
+	s, ok := jsonString(raw)
+	if !ok {
+		return length{}, fmt.Errorf("must be a number or a string such as \"20rpx\"")
+	}
+	return parseLengthString(s, sc)
+}
+
+// parseRadii reads a border radius: one value, or four (TL TR BR BL).
+func parseRadii(raw json.RawMessage, sc *lengthScope) ([]length, error) {
+	var parts []string
+	if v, ok := jsonNumber(raw); ok {
+		parts = []string{strconv.FormatFloat(v, 'f', -1, 64)}
+	} else if s, ok := jsonString(raw); ok {
+		parts = fields(s)
+	} else {
+		return nil, fmt.Errorf("must be a number or a string such as \"16rpx\"")
+	}
+	if len(parts) != 1 && len(parts) != 4 {
+		return nil, fmt.Errorf("want 1 or 4 values, got %d", len(parts))
+	}
+	sc.nonNegative = true
+	out := make([]length, len(parts))
+	for i, s := range parts {
+		l, err := parseLengthString(s, sc)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = l
+	}
+	return out, nil
+}
+
+// viewKeys are the fields a view may have.
+var viewKeys = []string{"type", "id", "text", "url", "content", "textList", "css"}
+
+func parseView(raw json.RawMessage, path string, ids map[string]int) (*view, error) {
+	o, err := decodeObject(raw, path)
+	if err != nil {
+		return nil, err
+	}
+	if err := o.only(path, viewKeys...); err != nil {
+		return nil, err
+	}
+	v := &view{path: path}
+	t, ok := jsonString(o["type"])
+	if !ok {
+		return nil, &PaletteError{path + ".type", "is required: rect, text, image, qrcode, inlineText or wxacode"}
+	}
+	if v.typ, ok = viewTypes[t]; !ok {
+		return nil, &PaletteError{path + ".type", fmt.Sprintf("unknown type %q: want rect, text, image, qrcode, inlineText or wxacode", t)}
+	}
+	if r, ok := o["id"]; ok {
+		if v.id, ok = jsonText(r); !ok {
+			return nil, &PaletteError{path + ".id", "must be a string"}
+		}
+	}
+	for _, f := range []struct {
+		name string
+		dst  *string
+	}{{"text", &v.text}, {"url", &v.url}, {"content", &v.content}} {
+		r, ok := o[f.name]
+		if !ok || string(bytes.TrimSpace(r)) == "null" {
+			continue
+		}
+		if *f.dst, ok = jsonText(r); !ok {
+			return nil, &PaletteError{path + "." + f.name, "must be a string"}
+		}
+	}
+	runes := utf8.RuneCountInString(v.text)
+	if r, ok := o["textList"]; ok {
+		var items []json.RawMessage
+		if err := json.Unmarshal(r, &items); err != nil {
+			return nil, &PaletteError{path + ".textList", "must be an array"}
+		}
+		if len(items) > maxInlineItems {
+			return nil, &PaletteError{path + ".textList", fmt.Sprintf("has more than %d items", maxInlineItems)}
+		}
+		for i, ir := range items {
+			ip := fmt.Sprintf("%s.textList[%d]", path, i)
+			io, err := decodeObject(ir, ip)
+			if err != nil {
+				return nil, err
+			}
+			if err := io.only(ip, "text", "css"); err != nil {
+				return nil, err
+			}
+			var it inlineItem
+			if tr, ok := io["text"]; ok {
+				if it.text, ok = jsonText(tr); !ok {
+					return nil, &PaletteError{ip + ".text", "must be a string"}
+				}
+			}
+			runes += utf8.RuneCountInString(it.text)
+			if it.css, err = parseCSS(io["css"], ip+".css", typeText, ids); err != nil {
+				return nil, err
+			}
+			v.textList = append(v.textList, it)
+		}
+	}
+	if runes > MaxPaletteTextRunes {
+		return nil, &PaletteError{path + ".text", fmt.Sprintf("has %d characters, more than %d", runes, MaxPaletteTextRunes)}
+	}
+	if v.css, err = parseCSS(o["css"], path+".css", v.typ, ids); err != nil {
+		return nil, err
+	}
+	switch v.typ {
+	case typeRect, typeQRCode, typeWxacode:
+		if !v.css.width.set() || !v.css.height.set() {
+			return nil, &PaletteError{path + ".css", "a " + t + " view needs width and height"}
+		}
+	}
+	if v.typ == typeQRCode && !hasPlaceholder(v.content) && len(v.content) > maxQRBytes {
+		return nil, &PaletteError{path + ".content", fmt.Sprintf("is %d bytes, more than a QR code holds (%d)", len(v.content), maxQRBytes)}
+	}
+	return v, nil
+}
+
+// cssKeys are the css fields understood; ignoredCSSKeys are accepted and
+// have no effect (Painter's editing flags, the single font family).
+var (
+	cssKeys = []string{
+		"left", "right", "top", "bottom", "width", "height", "rotate", "align", "verticalAlign",
+		"borderRadius", "borderWidth", "borderColor", "borderStyle", "shadow", "color", "background",
+		"fontSize", "fontWeight", "fontFamily", "lineHeight", "maxLines", "textAlign",
+		"textDecoration", "textStyle", "padding", "mode",
+	}
+	ignoredCSSKeys = []string{"fontFamily", "scalable", "deletable"}
+)
+
+// parseCSS reads a css object, or an array of them merged in order (later
+// fields win, as Painter's Object.assign does).
+func parseCSS(raw json.RawMessage, path string, typ viewType, ids map[string]int) (*viewCSS, error) {
+	c := &viewCSS{borderColor: color.NRGBA{0, 0, 0, 0xff}}
+	o := jsonObject{}
+	if r := bytes.TrimSpace(raw); len(r) > 0 && string(r) != "null" {
+		if r[0] == '[' {
+			var list []json.RawMessage
+			if err := json.Unmarshal(r, &list); err != nil {
+				return nil, &PaletteError{path, "must be an object or an array of objects"}
+			}
+			for i, item := range list {
+				m, err := decodeObject(item, fmt.Sprintf("%s[%d]", path, i))
+				if err != nil {
+					return nil, err
+				}
+				for k, v := range m {
+					o[k] = v
+				}
+			}
+		} else {
+			m, err := decodeObject(r, path)
+			if err != nil {
+				return nil, err
+			}
+			o = m
+		}
+	}
+	if err := o.only(path, append(slices.Clone(cssKeys), ignoredCSSKeys...)...); err != nil {
+		return nil, err
+	}
+	cp := cssParser{o: o, path: path, c: c, ids: ids, typ: typ}
+	return c, cp.parse()
+}
+
+type cssParser struct {
+	o    jsonObject
+	path string
+	c    *viewCSS
+	ids  map[string]int
+	typ  viewType
+}
+
+func (p *cssParser) fail(field, rule string) error {
+	return &PaletteError{p.path + "." + field, rule}
+}
+
+func (p *cssParser) str(field string) (string, bool, error) {
+	raw, ok := p.o[field]
+	if !ok || string(bytes.TrimSpace(raw)) == "null" {
+		return "", false, nil
+	}
+	s, ok := jsonText(raw)
+	if !ok {
+		return "", false, p.fail(field, "must be a string")
+	}
+	return s, true, nil
+}
+
+func (p *cssParser) length(field string, dst *length, sc lengthScope) error {
+	raw, ok := p.o[field]
+	if !ok || string(bytes.TrimSpace(raw)) == "null" {
+		return nil
+	}
+	sc.ids = p.ids
+	l, err := parseLength(raw, &sc)
+	if err != nil {
+		return p.fail(field, err.Error())
+	}
+	*dst = l
+	return nil
+}
+
+// position reads left/right/top, which also take Painter's legacy array
+// form [offset, id, multiplier]: offset + (id's width, or height for top) × multiplier.
+func (p *cssParser) position(field string, dst *length, sc lengthScope) error {
+	raw := bytes.TrimSpace(p.o[field])
+	if len(raw) == 0 || raw[0] != '[' {
+		return p.length(field, dst, sc)
+	}
+	var arr []json.RawMessage
+	if err := json.Unmarshal(raw, &arr); err != nil || len(arr) < 2 || len(arr) > 3 {
+		return p.fail(field, "the array form is [offset, id, multiplier]")
+	}
+	sc.ids = p.ids
+	off, err := parseLength(arr[0], &sc)
+	if err != nil {
+		return p.fail(field+"[0]", err.Error())
+	}
+	id, ok := jsonText(arr[1])
+	if !ok {
+		return p.fail(field+"[1]", "must be the id of an earlier view")
+	}
+	idx, ok := p.ids[id]
+	if !ok {
+		return p.fail(field+"[1]", fmt.Sprintf("no earlier view has id %q", id))
+	}
+	mult := 1.0
+	if len(arr) == 3 {
+		if mult, ok = jsonNumber(arr[2]); !ok {
+			return p.fail(field+"[2]", "must be a number")
+		}
+	}
+	prop := propWidth
+	if field == "top" {
+		prop = propHeight
+	}
+	ref := &expr{op: opMul, l: &expr{op: opRef, ref: idx, prop: prop}, r: &expr{op: opNum, v: mult}}
+	*dst = length{&expr{op: opAdd, l: off.e, r: ref}}
+	return nil
+}
+
+func (p *cssParser) parse() error {
+	c := p.c
+	pos := lengthScope{percent: true, allowCalc: true, allowRefs: true}
+	for _, f := range []struct {
+		name string
+		dst  *length
+	}{{"left", &c.left}, {"right", &c.right}, {"top", &c.top}, {"bottom", &c.bottom}} {
+		if err := p.position(f.name, f.dst, pos); err != nil {
+			return err
+		}
+	}
+	size := pos
+	size.nonNegative = true
+	for _, f := range []struct {
+		name string
+		dst  *length
+		auto *bool
+	}{{"width", &c.width, &c.widthAuto}, {"height", &c.height, &c.heightAuto}} {
+		if s, ok := jsonString(p.o[f.name]); ok && strings.TrimSpace(s) == "auto" {
+			if p.typ != typeImage {
+				return p.fail(f.name, "auto is only for images")
+			}
+			*f.auto = true
+			continue
+		}
+		if err := p.length(f.name, f.dst, size); err != nil {
+			return err
+		}
+	}
+	if raw, ok := p.o["rotate"]; ok {
+		v, ok := jsonNumber(raw)
+		if !ok {
+			s, isStr := jsonString(raw)
+			a, err := parseAngle(s, true)
+			if !isStr || err != nil {
+				return p.fail("rotate", "must be a number of degrees")
+			}
+			v = a
+		}
+		c.rotate = math.Mod(v, 360)
+	}
+	var err error
+	if c.align, err = p.keyword("align", map[string]hAlign{"left": alignStart, "center": alignMiddle, "right": alignEnd}); err != nil {
+		return err
+	}
+	if c.verticalAlign, err = p.keyword("verticalAlign", map[string]hAlign{"top": alignStart, "center": alignMiddle, "middle": alignMiddle, "bottom": alignEnd}); err != nil {
+		return err
+	}
+	if c.textAlign, err = p.keyword("textAlign", map[string]hAlign{"left": alignStart, "start": alignStart, "center": alignMiddle, "right": alignEnd, "end": alignEnd}); err != nil {
+		return err
+	}
+	bs, err := p.keyword("borderStyle", map[string]hAlign{"solid": 1, "dashed": 2, "dotted": 3})
+	if err != nil {
+		return err
+	}
+	c.borderStyle = borderStyle(max(bs, 1) - 1)
+	mode, err := p.keyword("mode", map[string]hAlign{"aspectFill": 1, "scaleToFill": 2, "aspectFit": 3, "auto": 4})
+	if err != nil {
+		return err
+	}
+	c.mode = imageMode(max(mode, 1) - 1)
+	if raw, ok := p.o["borderRadius"]; ok {
+		if c.borderRadius, err = parseRadii(raw, &lengthScope{percent: true, allowCalc: true, allowRefs: true, ids: p.ids}); err != nil {
+			return p.fail("borderRadius", err.Error())
+		}
+	}
+	bw := lengthScope{percent: true, allowCalc: true, allowRefs: true, nonNegative: true}
+	if err := p.length("borderWidth", &c.borderWidth, bw); err != nil {
+		return err
+	}
+	if s, ok, err := p.str("borderColor"); err != nil {
+		return err
+	} else if ok {
+		if c.borderColor, err = parseColor(s); err != nil {
+			return p.fail("borderColor", err.Error())
+		}
+	}
+	if s, ok, err := p.str("shadow"); err != nil {
+		return err
+	} else if ok {
+		if c.shadow, err = parseShadow(s); err != nil {
+			return p.fail("shadow", err.Error())
+		}
+	}
+	for _, f := range []struct {
+		name string
+		dst  *paint
+		grad bool
+	}{
+		{"color", &c.color, p.typ == typeRect},
+		{"background", &c.background, true},
+	} {
+		s, ok, err := p.str(f.name)
+		if err != nil {
+			return err
+		}
+		if !ok || strings.TrimSpace(s) == "" {
+			continue
+		}
+		if *f.dst, err = parsePaint(s, f.grad); err != nil {
+			return p.fail(f.name, err.Error())
+		}
+	}
+	font := lengthScope{allowCalc: true, allowRefs: true, nonNegative: true}
+	if err := p.length("fontSize", &c.fontSize, font); err != nil {
+		return err
+	}
+	if c.fontSize.set() && c.fontSize.isStatic() {
+		if v, _ := c.fontSize.resolve(&lengthEnv{k: 1}); v <= 0 || v > 4*maxFontPx {
+			return p.fail("fontSize", fmt.Sprintf("must be more than 0 and at most %drpx", 4*maxFontPx))
+		}
+	}
+	if err := p.fontWeight(); err != nil {
+		return err
+	}
+	if err := p.lineHeight(); err != nil {
+		return err
+	}
+	if raw, ok := p.o["maxLines"]; ok {
+		v, ok := jsonNumber(raw)
+		if !ok {
+			if s, isStr := jsonString(raw); isStr {
+				v, err = parseNumber(strings.TrimSpace(s))
+				ok = err == nil
+			}
+		}
+		if !ok || v != math.Trunc(v) || v < 0 {
+			return p.fail("maxLines", "must be a whole number, 0 for no limit")
+		}
+		c.maxLines = int(min(v, 1e6))
+	}
+	if s, ok, err := p.str("textDecoration"); err != nil {
+		return err
+	} else if ok {
+		for _, w := range strings.Fields(s) {
+			switch w {
+			case "underline":
+				c.textDecoration |= decoUnderline
+			case "overline":
+				c.textDecoration |= decoOverline
+			case "line-through":
+				c.textDecoration |= decoLineThrough
+			case "none":
+			default:
+				return p.fail("textDecoration", fmt.Sprintf("unknown decoration %q: want underline, overline, line-through or none", w))
+			}
+		}
+	}
+	ts, err := p.keyword("textStyle", map[string]hAlign{"fill": 1, "normal": 1, "stroke": 2})
+	if err != nil {
+		return err
+	}
+	c.stroke = ts == 2
+	return p.padding()
+}
+
+func (p *cssParser) keyword(field string, words map[string]hAlign) (hAlign, error) {
+	s, ok, err := p.str(field)
+	if err != nil || !ok {
+		return 0, err
+	}
+	v, ok := words[strings.TrimSpace(s)]
+	if !ok {
+		names := make([]string, 0, len(words))
+		for k := range words {
+			names = append(names, k)
+		}
+		slices.Sort(names)
+		return 0, p.fail(field, fmt.Sprintf("unknown value %q: want one of %s", s, strings.Join(names, ", ")))
+	}
+	return v, nil
+}
+
+// fontWeight: bold, bolder or a weight of 600 and more draw the bold face.
+func (p *cssParser) fontWeight() error {
+	raw, ok := p.o["fontWeight"]
+	if !ok {
+		return nil
+	}
+	v, ok := jsonNumber(raw)
+	if !ok {
+		s, isStr := jsonString(raw)
+		if !isStr {
+			return p.fail("fontWeight", "must be normal, bold or a number")
+		}
+		switch s = strings.TrimSpace(s); s {
+		case "bold", "bolder":
+			v = 700
+		case "normal", "lighter", "":
+			v = 400
+		default:
+			var err error
+			if v, err = parseNumber(s); err != nil {
+				return p.fail("fontWeight", "must be normal, bold or a number from 1 to 1000")
+			}
+		}
+	}
+	if v < 1 || v > 1000 {
+		return p.fail("fontWeight", "must be normal, bold or a number from 1 to 1000")
+	}
+	p.c.bold = v >= 600
+	return nil
+}
+
+// lineHeight: a length, or a unitless multiple of fontSize ("1.5" or 1.5),
+// or a percentage of fontSize, as in CSS.
+func (p *cssParser) lineHeight() error {
+	raw, ok := p.o["lineHeight"]
+	if !ok {
+		return nil
+	}
+	if v, ok := jsonNumber(raw); ok {
+		if v < 0 {
+			return p.fail("lineHeight", "must not be negative")
+		}
+		p.c.lineHeightMult = v
+		return nil
+	}
+	s, ok := jsonString(raw)
+	if !ok {
+		return p.fail("lineHeight", "must be a number or a string such as \"40rpx\"")
+	}
+	s = strings.TrimSpace(s)
+	if v, err := parseNumber(s); err == nil && !strings.ContainsAny(s, "+_") {
+		if v < 0 {
+			return p.fail("lineHeight", "must not be negative")
+		}
+		p.c.lineHeightMult = v
+		return nil
+	}
+	if n, ok := strings.CutSuffix(s, "%"); ok {
+		v, err := parseNumber(n)
+		if err != nil || v < 0 {
+			return p.fail("lineHeight", "bad percentage")
+		}
+		p.c.lineHeightMult = v / 100
+		return nil
+	}
+	sc := lengthScope{allowCalc: true, allowRefs: true, nonNegative: true}
+	return p.length("lineHeight", &p.c.lineHeight, sc)
+}
+
+// padding is the CSS shorthand: 1 to 4 lengths, top right bottom left.
+func (p *cssParser) padding() error {
+	raw, ok := p.o["padding"]
+	if !ok {
+		return nil
+	}
+	var parts []string
+	if v, ok := jsonNumber(raw); ok {
+		parts = []string{strconv.FormatFloat(v, 'f', -1, 64)}
+	} else if s, ok := jsonString(raw); ok {
+		parts = fields(s)
+	}
+	if len(parts) < 1 || len(parts) > 4 {
+		return p.fail("padding", "want 1 to 4 lengths")
+	}
+	sc := &lengthScope{allowCalc: true, allowRefs: true, nonNegative: true, ids: p.ids}
+	var v [4]length
+	for i, s := range parts {
+		l, err := parseLengthString(s, sc)
+		if err != nil {
+			return p.fail("padding", err.Error())
+		}
+		v[i] = l
+	}
+	switch len(parts) {
+	case 1:
+		v[1], v[2], v[3] = v[0], v[0], v[0]
+	case 2:
+		v[2], v[3] = v[0], v[1]
+	case 3:
+		v[3] = v[1]
+	}
+	p.c.padding = v
+	return nil
+}
+
+// parseShadow reads "offX offY blur color" (the colour may come first, as
+// CSS allows). Lengths take units like any other length; a bare number is px.
+func parseShadow(s string) (*shadowSpec, error) {
+	f := fields(strings.TrimSpace(s))
+	if len(f) == 1 && f[0] == "none" {
+		return nil, nil
+	}
+	sh := &shadowSpec{color: color.NRGBA{0, 0, 0, 0xff}}
+	var lens []string
+	colorSet := false
+	for _, w := range f {
+		if c, err := parseColor(w); err == nil && !startsNumeric(w) && !strings.HasPrefix(w, "-") {
+			if colorSet {
+				return nil, fmt.Errorf("two colours in %q", s)
+			}
+			sh.color, colorSet = c, true
+			continue
+		}
+		lens = append(lens, w)
+	}
+	switch {
+	case len(lens) == 4:
+		return nil, fmt.Errorf("spread is not supported: want \"offX offY blur color\"")
+	case len(lens) < 2 || len(lens) > 3:
+		return nil, fmt.Errorf("want \"offX offY blur color\", got %q", s)
+	}
+	sc := &lengthScope{}
+	dst := []*length{&sh.x, &sh.y, &sh.blur}
+	for i, w := range lens {
+		l, err := parseLengthString(w, sc)
+		if err != nil {
+			return nil, err
+		}
+		*dst[i] = l
+	}
+	if b, _ := sh.blur.resolve(&lengthEnv{k: 1}); b < 0 {
+		return nil, fmt.Errorf("blur must not be negative")
+	}
+	return sh, nil
+}
