@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"image"
 	"log/slog"
 	"net/url"
 	"os"
@@ -145,14 +146,20 @@ func (d *deps) worker() (*asynq.Server, *asynq.ServeMux, error) {
 	}
 	wx := d.wechat()
 	fetcher := poster.NewFetcher(poster.WithAllowedHosts(d.imageHosts()...))
-	// Template images: data: URIs, our own objects read from storage, and
-	// the rest fetched under the same policy as avatars.
+	// Every image (template images and the default template's avatar): data:
+	// URIs, our own objects read from storage, the rest fetched under the
+	// image-host and SSRF policy; decoded images are kept in an in-process
+	// LRU and fetched bytes in MinIO (images/, private), so a restart does
+	// not fetch every avatar again.
 	loader, err := poster.NewLoader(poster.WithFetcher(fetcher), poster.WithLoaderLogger(d.log),
-		poster.WithOwnObjects(d.cfg.PublicBaseURL, d.objectBytes))
+		poster.WithOwnObjects(d.cfg.PublicBaseURL, d.objectBytes),
+		poster.WithObjectCache(d.objectBytes, func(ctx context.Context, key string, b []byte) error {
+			return d.store.Put(ctx, key, b, storage.PutOptions{ContentType: "application/octet-stream"})
+		}))
 	if err != nil {
 		return nil, nil, err
 	}
-	h := worker.NewHandler(d.rdb, d.apps, wx, d.store, renderer, fetcher, worker.WithLogger(d.log),
+	h := worker.NewHandler(d.rdb, d.apps, wx, d.store, renderer, loaderImages{loader}, worker.WithLogger(d.log),
 		worker.WithCodeRate(d.cfg.CodeRatePerMinute, d.perAppRates()),
 		worker.WithTemplates(d.templates), worker.WithImageLoader(loader))
 	srv := worker.NewServer(d.rdb, worker.ServerConfig{
@@ -196,4 +203,12 @@ func (d *deps) perAppRates() map[string]int {
 		}
 	}
 	return m
+}
+
+// loaderImages serves the default template's avatar through the cached
+// loader (worker.Images).
+type loaderImages struct{ *poster.Loader }
+
+func (l loaderImages) Fetch(ctx context.Context, u string) (image.Image, error) {
+	return l.Load(ctx, u)
 }
