@@ -34,6 +34,8 @@ type posterRequest struct {
 	LineColor  *wechat.Color     `json:"line_color"`
 	IsHyaline  bool              `json:"is_hyaline"`
 	Data       map[string]string `json:"data"`
+	Format     string            `json:"format"`
+	Quality    int               `json:"quality"`
 }
 
 // Limits on data, so that one request cannot make a huge payload.
@@ -166,6 +168,18 @@ func (s *Server) payload(ctx context.Context, req *posterRequest) (p tasks.Poste
 		Scene: req.Scene, Page: req.Page, CheckPath: req.CheckPath, EnvVersion: req.EnvVersion,
 		Width: req.Width, AutoColor: req.AutoColor, LineColor: req.LineColor, IsHyaline: req.IsHyaline,
 	}
+	switch req.Format {
+	case "", tasks.FormatJPEG, tasks.FormatPNG:
+	default:
+		return p, "format", "must be jpeg or png", nil
+	}
+	switch {
+	case req.Quality < 0 || req.Quality > 100:
+		return p, "quality", "must be between 1 and 100", nil
+	case req.Quality > 0 && (req.Format == tasks.FormatPNG || (req.Format == "" && req.Template == "" && req.IsHyaline)):
+		return p, "quality", "only applies to JPEG output", nil
+	}
+	p.Format, p.Quality = req.Format, req.Quality
 	if err := p.Code.Validate(); err != nil {
 		var fe *wechat.FieldError
 		if errors.As(err, &fe) {

@@ -30,7 +30,18 @@ type PosterPayload struct {
 	RendererVersion int                  `json:"renderer_version"`
 	Code            wechat.UnlimitedCode `json:"code"`
 	Data            map[string]string    `json:"data,omitempty"`
+	// Format is the output: "jpeg" or "png"; "" is JPEG for a template, and
+	// WeChat's own format (PNG when transparent) for a plain code.
+	Format string `json:"format,omitempty"`
+	// Quality is the JPEG quality, 1-100; 0 is the worker's default (85).
+	Quality int `json:"quality,omitempty"`
 }
+
+// Output formats.
+const (
+	FormatJPEG = "jpeg"
+	FormatPNG  = "png"
+)
 
 // Normalize returns the canonical form of p: WeChat defaults filled in and
 // an empty data map dropped.
@@ -42,6 +53,11 @@ func (p PosterPayload) Normalize() PosterPayload {
 	if p.Template == "" {
 		p.TemplateVersion = 0
 		p.Data = nil // the plain code uses no data
+	} else if p.Format == FormatJPEG {
+		p.Format = "" // a template's default: the same poster, the same id
+	}
+	if p.PosterExt() == "png" {
+		p.Quality = 0
 	}
 	return p
 }
@@ -57,10 +73,16 @@ func (p PosterPayload) JobID() string {
 	return hex.EncodeToString(sum[:16])
 }
 
-// PosterExt is the file extension of the finished poster: a template is
-// rendered to JPEG; a plain code keeps WeChat's format, PNG when transparent.
+// PosterExt is the file extension of the finished poster: the requested
+// format; else JPEG for a template, and for a plain code WeChat's format
+// (PNG when transparent).
 func (p PosterPayload) PosterExt() string {
-	if p.Template == "" && p.Code.IsHyaline {
+	switch {
+	case p.Format == FormatPNG:
+		return "png"
+	case p.Format == FormatJPEG:
+		return "jpg"
+	case p.Template == "" && p.Code.IsHyaline:
 		return "png"
 	}
 	return "jpg"

@@ -60,3 +60,29 @@ func TestPosterExt(t *testing.T) {
 		}
 	}
 }
+
+func TestFormat(t *testing.T) {
+	tpl := PosterPayload{Template: "invite", TemplateVersion: 1, Code: wechat.UnlimitedCode{Scene: "a"}}
+	png, jpeg := tpl, tpl
+	png.Format, jpeg.Format = FormatPNG, FormatJPEG
+	if png.PosterExt() != "png" || jpeg.PosterExt() != "jpg" || tpl.PosterExt() != "jpg" {
+		t.Fatal("template ext")
+	}
+	if jpeg.JobID() != tpl.JobID() {
+		t.Fatal(`"format":"jpeg" is a template's default and must not change the id`)
+	}
+	if png.JobID() == tpl.JobID() {
+		t.Fatal("png and jpeg posters share an id")
+	}
+	q := tpl
+	q.Quality = 60
+	if q.JobID() == tpl.JobID() {
+		t.Fatal("quality is not in the id")
+	}
+	hy := PosterPayload{Code: wechat.UnlimitedCode{Scene: "a", IsHyaline: true}}
+	hyJPEG := hy
+	hyJPEG.Format = FormatJPEG
+	if hy.PosterExt() != "png" || hyJPEG.PosterExt() != "jpg" {
+		t.Fatal("plain code ext")
+	}
+}

@@ -160,7 +160,7 @@ func (h *Handler) run(ctx context.Context, id string, p tasks.PosterPayload) (st
 	var data []byte
 	var contentType string
 	if p.Template == "" {
-		data, contentType, err = h.plainCode(code, p.PosterExt())
+		data, contentType, err = h.plainCode(code, p.PosterExt(), h.jpegQuality(p))
 	} else {
 		data, contentType, err = h.renderTemplate(ctx, p, palette, code)
 	}
@@ -176,7 +176,7 @@ func (h *Handler) run(ctx context.Context, id string, p tasks.PosterPayload) (st
 
 // plainCode is the "share to Moments" poster: the code itself, in the
 // format its key promises (WeChat's own bytes when they already are).
-func (h *Handler) plainCode(code *wechat.Image, ext string) ([]byte, string, error) {
+func (h *Handler) plainCode(code *wechat.Image, ext string, quality int) ([]byte, string, error) {
 	want := map[string]string{"jpg": "image/jpeg", "png": "image/png"}[ext]
 	if code.ContentType == want {
 		return code.Data, want, nil
@@ -189,7 +189,7 @@ func (h *Handler) plainCode(code *wechat.Image, ext string) ([]byte, string, err
 	if ext == "png" {
 		err = poster.EncodePNG(&buf, img)
 	} else {
-		err = poster.EncodeJPEG(&buf, flatten(img), h.quality)
+		err = poster.EncodeJPEG(&buf, flatten(img), quality)
 	}
 	if err != nil {
 		return nil, "", fmt.Errorf("transcode code: %w", err)
@@ -214,10 +214,24 @@ func (h *Handler) renderTemplate(ctx context.Context, p tasks.PosterPayload, pal
 		return nil, "", err
 	}
 	var buf bytes.Buffer
-	if err := poster.EncodeJPEG(&buf, img, h.quality); err != nil {
+	contentType := "image/jpeg"
+	if p.PosterExt() == "png" {
+		contentType, err = "image/png", poster.EncodePNG(&buf, img)
+	} else {
+		err = poster.EncodeJPEG(&buf, img, h.jpegQuality(p))
+	}
+	if err != nil {
 		return nil, "", &jobErr{code: "render_failed", msg: "the poster could not be encoded", err: err}
 	}
-	return buf.Bytes(), "image/jpeg", nil
+	return buf.Bytes(), contentType, nil
+}
+
+// jpegQuality is the job's JPEG quality, or the worker's default.
+func (h *Handler) jpegQuality(p tasks.PosterPayload) int {
+	if p.Quality > 0 {
+		return p.Quality
+	}
+	return h.quality
 }
 
 func (h *Handler) renderDefault(ctx context.Context, p tasks.PosterPayload, codeImg image.Image) (*image.RGBA, error) {
