@@ -1,13 +1,9 @@
 package poster
 
 import (
-	"bytes"
 	"context"
-	"flag"
 	"fmt"
 	"image"
-	"image/color"
-	"image/png"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -15,18 +11,12 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/wxposter/wxposter/internal/golden"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden PNGs in testdata/golden")
-
-// Golden tolerance: a render matches its golden image if at least
-// goldenMinShare of its pixels are within goldenMaxDelta on every channel
-// (RGBA). It absorbs rounding differences between CPUs and Go versions
-// while catching any visible change.
-const (
-	goldenMaxDelta = 8
-	goldenMinShare = 0.995
-)
+// The golden tolerance is internal/golden's: ≥ 99.5 % of pixels within ±8
+// on every channel.
 
 // testImages is the ImageLoader of the tests: generated images by URL, each
 // decoded once and shared, as a cache of template images would be.
@@ -157,62 +147,9 @@ func TestPaletteGolden(t *testing.T) {
 					t.Errorf("QR text = %q, want %q", got, want)
 				}
 			}
-			golden := filepath.Join("testdata", "golden", name+".png")
-			if *update {
-				var buf bytes.Buffer
-				if err := (&png.Encoder{CompressionLevel: png.BestCompression}).Encode(&buf, img); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(golden, buf.Bytes(), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			f, err := os.Open(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test -run TestPaletteGolden -update to create it)", err)
-			}
-			defer f.Close()
-			want, err := png.Decode(f)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if share, worst := compareImages(img, want); share < goldenMinShare {
-				writeArtifact(t, "palette-"+name+".png", img)
-				t.Errorf("only %.3f%% of pixels within ±%d of %s (worst Δ %d); want ≥ %.1f%%",
-					100*share, goldenMaxDelta, golden, worst, 100*goldenMinShare)
-			}
+			golden.Check(t, filepath.Join("testdata", "golden", name+".png"), img)
 		})
 	}
-}
-
-// compareImages returns the share of pixels of got within goldenMaxDelta of
-// want on every channel, and the largest difference seen.
-func compareImages(got *image.RGBA, want image.Image) (float64, int) {
-	if got.Bounds() != want.Bounds() {
-		return 0, 255
-	}
-	b := got.Bounds()
-	ok, worst := 0, 0
-	for y := b.Min.Y; y < b.Max.Y; y++ {
-		for x := b.Min.X; x < b.Max.X; x++ {
-			g := got.RGBAAt(x, y)
-			w := color.RGBAModel.Convert(want.At(x, y)).(color.RGBA)
-			d := max(pixDelta(g.R, w.R), pixDelta(g.G, w.G), pixDelta(g.B, w.B), pixDelta(g.A, w.A))
-			worst = max(worst, d)
-			if d <= goldenMaxDelta {
-				ok++
-			}
-		}
-	}
-	return float64(ok) / float64(b.Dx()*b.Dy()), worst
-}
-
-func pixDelta(a, b uint8) int {
-	if a > b {
-		return int(a - b)
-	}
-	return int(b - a)
 }
 
 // flatten composites img over white, as the JPEG encoder does.

@@ -1,13 +1,10 @@
 package templates
 
 import (
-	"bytes"
 	"context"
-	"flag"
 	"fmt"
 	"image"
 	"image/color"
-	"image/png"
 	"math"
 	"os"
 	"path/filepath"
@@ -18,20 +15,14 @@ import (
 	"github.com/makiuchi-d/gozxing/qrcode"
 	goqrcode "github.com/skip2/go-qrcode"
 
+	"github.com/wxposter/wxposter/internal/golden"
 	"github.com/wxposter/wxposter/poster"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden PNGs of examples/templates")
-
 const examplesDir = "../examples/templates"
 
-// Golden tolerance: anti-aliasing and font hinting may move a little
-// between font builds and CPUs, layout must not. A pixel matches when no
-// channel differs by more than goldenDelta; 99.5 % of pixels must match.
-const (
-	goldenDelta    = 8
-	goldenMatching = 0.995
-)
+// The golden tolerance is internal/golden's: ≥ 99.5 % of pixels within ±8
+// on every channel.
 
 // exampleData is what each example is rendered with: realistic, and long
 // enough to exercise wrapping and ellipses. Images are test:// URLs served
@@ -104,69 +95,9 @@ func TestExamplesRender(t *testing.T) {
 			if got := scanQR(t, img); got != link {
 				t.Errorf("QR = %q, want %q", got, link)
 			}
-			compareGolden(t, filepath.Join("testdata", "golden", name+".png"), img)
+			golden.Check(t, filepath.Join("testdata", "golden", name+".png"), img)
 		})
 	}
-}
-
-func compareGolden(t *testing.T, path string, img *image.RGBA) {
-	t.Helper()
-	if *update {
-		var buf bytes.Buffer
-		if err := png.Encode(&buf, img); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		t.Logf("wrote %s", path)
-		return
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./templates -run Examples -update, then look at it)", err)
-	}
-	defer f.Close()
-	want, err := png.Decode(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if want.Bounds() != img.Bounds() {
-		t.Fatalf("size %v, golden %v", img.Bounds(), want.Bounds())
-	}
-	b := img.Bounds()
-	bad := 0
-	for y := b.Min.Y; y < b.Max.Y; y++ {
-		for x := b.Min.X; x < b.Max.X; x++ {
-			if !near(img.At(x, y), want.At(x, y)) {
-				bad++
-			}
-		}
-	}
-	total := b.Dx() * b.Dy()
-	if match := 1 - float64(bad)/float64(total); match < goldenMatching {
-		out := filepath.Join(t.TempDir(), filepath.Base(path))
-		if fo, err := os.Create(out); err == nil {
-			_ = png.Encode(fo, img)
-			fo.Close()
-		}
-		t.Errorf("%d of %d pixels differ from %s by more than %d (%.2f%% match, want ≥ %.1f%%); got %s",
-			bad, total, path, goldenDelta, 100*match, 100*goldenMatching, out)
-	}
-}
-
-func near(a, b color.Color) bool {
-	ar, ag, ab, aa := a.RGBA()
-	br, bg, bb, ba := b.RGBA()
-	for _, d := range [...]int{int(ar>>8) - int(br>>8), int(ag>>8) - int(bg>>8), int(ab>>8) - int(bb>>8), int(aa>>8) - int(ba>>8)} {
-		if d > goldenDelta || d < -goldenDelta {
-			return false
-		}
-	}
-	return true
 }
 
 // codeImage stands in for WeChat's code: a plain QR code of link, 430 px
