@@ -19,9 +19,8 @@ func (s *Server) jssdkConfig(w http.ResponseWriter, r *http.Request) {
 		invalid(w, field, rule)
 		return
 	}
-	app, ok := s.app(req.App)
+	app, ok := s.requestApp(w, req.App)
 	if !ok {
-		invalid(w, "app", "is not a configured app (use its name or appid)")
 		return
 	}
 	if len(app.JSDomains) == 0 {

@@ -160,7 +160,7 @@ func (s *Server) enqueue(ctx context.Context, id string, p tasks.PosterPayload) 
 func (s *Server) payload(ctx context.Context, req *posterRequest) (p tasks.PosterPayload, field, rule string, err error) {
 	app, ok := s.app(req.App)
 	if !ok {
-		return p, "app", "is not a configured app (use its name or appid)", nil
+		return p, "app", ruleUnknownApp, nil
 	}
 	p.AppID = app.AppID
 	p.RendererVersion = poster.RendererVersion
@@ -254,6 +254,18 @@ func (s *Server) checkImageURL(v string, dataURI bool) string {
 		return "host is not an allowed image host (WXPOSTER_IMAGE_HOSTS)"
 	}
 	return ""
+}
+
+// ruleUnknownApp is the 400 rule for an app no configuration names.
+const ruleUnknownApp = "is not a configured app (use its name or appid)"
+
+// requestApp resolves the app a request names, or answers 400 naming app.
+func (s *Server) requestApp(w http.ResponseWriter, name string) (wechat.App, bool) {
+	app, ok := s.app(name)
+	if !ok {
+		invalid(w, "app", ruleUnknownApp)
+	}
+	return app, ok
 }
 
 func (s *Server) app(name string) (wechat.App, bool) {

@@ -44,10 +44,9 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		invalid(w, field, rule)
 		return
 	}
-	app, ok := s.app(req.App)
+	app, ok := s.requestApp(w, req.App)
 	switch {
 	case !ok:
-		invalid(w, "app", "is not a configured app (use its name or appid)")
 		return
 	case req.Code == "" || len(req.Code) > 128:
 		invalid(w, "code", "is required: the code from wx.login (at most 128 characters)")
@@ -201,9 +200,8 @@ func (s *Server) groupMembers(w http.ResponseWriter, r *http.Request) {
 	// that user even when the API is open.
 	var appID string
 	if q.Get("session") == "" && s.hasAPIKey(r) {
-		app, ok := s.app(q.Get("app"))
+		app, ok := s.requestApp(w, q.Get("app"))
 		if !ok {
-			invalid(w, "app", "is not a configured app (use its name or appid)")
 			return
 		}
 		appID = app.AppID
