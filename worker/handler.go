@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"image"
-	"image/draw"
 	"log/slog"
 	"time"
 
@@ -189,7 +188,7 @@ func (h *Handler) plainCode(code *wechat.Image, ext string, quality int) ([]byte
 	if ext == "png" {
 		err = poster.EncodePNG(&buf, img)
 	} else {
-		err = poster.EncodeJPEG(&buf, flatten(img), quality)
+		err = poster.EncodeJPEG(&buf, img, quality) // flattens transparency over white
 	}
 	if err != nil {
 		return nil, "", fmt.Errorf("transcode code: %w", err)
@@ -300,18 +299,4 @@ func (h *Handler) record(ctx context.Context, t *asynq.Task, id string, r tasks.
 			h.log.WarnContext(ctx, "could not announce job end", "job", id, "err", err)
 		}
 	}
-}
-
-// flatten draws img over white: JPEG has no alpha.
-func flatten(img image.Image) image.Image {
-	if o, ok := img.(interface{ Opaque() bool }); ok && o.Opaque() {
-		return img
-	}
-	b := img.Bounds()
-	dst := image.NewRGBA(b)
-	for i := range dst.Pix {
-		dst.Pix[i] = 0xff
-	}
-	draw.Draw(dst, b, img, b.Min, draw.Over)
-	return dst
 }
