@@ -58,7 +58,6 @@ type system struct {
 
 type settings struct {
 	processes   int
-	wechatOpts  []wechat.Option
 	handlerOpts []worker.HandlerOption
 	poll        time.Duration
 	maxRetry    int
@@ -118,7 +117,7 @@ func start(tb testing.TB, opts ...setting) *system {
 	// processes would; they share Redis, MinIO and the simulator.
 	for range set.processes {
 		rdb := testenv.Redis(tb)
-		wx := wechat.New(rdb, append([]wechat.Option{wechat.WithBaseURL(simSrv.URL), wechat.WithLogger(log)}, set.wechatOpts...)...)
+		wx := wechat.New(rdb, wechat.WithBaseURL(simSrv.URL), wechat.WithLogger(log))
 		// The avatar server listens on loopback, which the Fetcher refuses
 		// unless told otherwise.
 		fetcher := poster.NewFetcher(poster.WithAllowedHosts(avatarHost),
@@ -334,11 +333,6 @@ func withPollInterval(d time.Duration) setting { return func(s *settings) { s.po
 
 // withWorkerProcesses runs n independent workers (see start).
 func withWorkerProcesses(n int) setting { return func(s *settings) { s.processes = n } }
-
-// withWeChatOptions configures every worker's WeChat client.
-func withWeChatOptions(o ...wechat.Option) setting {
-	return func(s *settings) { s.wechatOpts = append(s.wechatOpts, o...) }
-}
 
 // withHandlerOptions configures every worker's poster handler.
 func withHandlerOptions(o ...worker.HandlerOption) setting {
