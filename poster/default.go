@@ -190,8 +190,9 @@ func (r *Renderer) RenderDefault(ctx context.Context, in DefaultInput) (*image.R
 	dst := image.NewRGBA(t.bg.Rect)
 	copy(dst.Pix, t.bg.Pix)
 
-	fc := r.getFaces()
-	defer r.putFaces(fc)
+	sc := r.getScratch()
+	defer r.putScratch(sc)
+	fc := sc.faces
 
 	hasAvatar := in.Avatar != nil && !in.Avatar.Bounds().Empty()
 	if hasAvatar {

@@ -144,24 +144,28 @@ type fonts struct {
 	emoji   *font.Font // nil without an emoji font: emoji are then left out
 }
 
+// fontFiles overrides the font files (TTC, OTF or TTF); an empty path keeps
+// the search for that font.
+type fontFiles struct{ regular, bold, emoji string }
+
 // loadFonts resolves and parses the regular, bold and emoji fonts. The bold
 // weight falls back to the regular one and a missing emoji font drops emoji
 // (both with a warning), because a poster with plain text is better than no
 // poster.
-func loadFonts(o *options) (*fonts, error) {
+func loadFonts(files fontFiles, log *slog.Logger) (*fonts, error) {
 	var regCands, boldCands, emojiCands []string
-	if o.regularFont != "" {
-		regCands = []string{o.regularFont}
+	if files.regular != "" {
+		regCands = []string{files.regular}
 	} else {
 		regCands = fontCandidates("Regular")
 	}
-	if o.boldFont != "" {
-		boldCands = []string{o.boldFont}
+	if files.bold != "" {
+		boldCands = []string{files.bold}
 	} else {
 		boldCands = fontCandidates("Bold")
 	}
-	if o.emojiFont != "" {
-		emojiCands = []string{o.emojiFont}
+	if files.emoji != "" {
+		emojiCands = []string{files.emoji}
 	} else {
 		emojiCands = emojiFontCandidates()
 	}
@@ -171,7 +175,7 @@ func loadFonts(o *options) (*fonts, error) {
 		return nil, fmt.Errorf("poster: %w: looked for %s; install the Debian package fonts-noto-cjk (apt-get install fonts-noto-cjk) or set %s",
 			errFontNotFound, strings.Join(regCands, ", "), FontDirEnv)
 	}
-	reg, err := loadFont(regPath, o.logger)
+	reg, err := loadFont(regPath, log)
 	if err != nil {
 		return nil, err
 	}
@@ -179,24 +183,24 @@ func loadFonts(o *options) (*fonts, error) {
 	attrs := []any{"regular", regPath}
 
 	if boldPath, ok := findFont(boldCands); ok {
-		if set.bold, err = loadFont(boldPath, o.logger); err != nil {
+		if set.bold, err = loadFont(boldPath, log); err != nil {
 			return nil, err
 		}
 		attrs = append(attrs, "bold", boldPath)
 	} else {
-		o.logger.Warn("poster: bold CJK font not found; using the regular weight for bold text",
+		log.Warn("poster: bold CJK font not found; using the regular weight for bold text",
 			"looked_for", strings.Join(boldCands, ", "))
 	}
 	if emojiPath, ok := findFont(emojiCands); ok {
-		if set.emoji, err = loadFont(emojiPath, o.logger); err != nil {
+		if set.emoji, err = loadFont(emojiPath, log); err != nil {
 			return nil, err
 		}
 		attrs = append(attrs, "emoji", emojiPath)
 	} else {
-		o.logger.Warn("poster: colour emoji font not found; emoji in text are left out (apt-get install fonts-noto-color-emoji)",
+		log.Warn("poster: colour emoji font not found; emoji in text are left out (apt-get install fonts-noto-color-emoji)",
 			"looked_for", strings.Join(emojiCands, ", "))
 	}
-	o.logger.Info("poster: fonts loaded", attrs...)
+	log.Info("poster: fonts loaded", attrs...)
 	return set, nil
 }
 

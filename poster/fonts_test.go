@@ -7,25 +7,42 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/go-text/typesetting/font"
 )
 
+var (
+	testFontsOnce sync.Once
+	testFontSet   *fonts
+	testFontsErr  error
+)
+
+// testFonts loads the system fonts once for all tests.
+func testFonts(tb testing.TB) *fonts {
+	tb.Helper()
+	testFontsOnce.Do(func() { testFontSet, testFontsErr = loadFonts(fontFiles{}, slog.New(slog.DiscardHandler)) })
+	if testFontsErr != nil {
+		tb.Fatalf("loadFonts: %v", testFontsErr)
+	}
+	return testFontSet
+}
+
 func TestFontsAreNotoSansCJKSC(t *testing.T) {
-	r := newTestRenderer(t)
-	for name, f := range map[string]*font.Font{"regular": r.fonts.regular, "bold": r.fonts.bold} {
+	fonts := testFonts(t)
+	for name, f := range map[string]*font.Font{"regular": fonts.regular, "bold": fonts.bold} {
 		if got := familyName(f); got != faceName {
 			t.Errorf("%s face is %q, want %q", name, got, faceName)
 		}
 	}
-	if r.fonts.regular == r.fonts.bold {
+	if fonts.regular == fonts.bold {
 		t.Error("bold is the regular font: Bold TTC not loaded")
 	}
-	if r.fonts.emoji == nil {
+	if fonts.emoji == nil {
 		t.Fatal("no emoji font: install fonts-noto-color-emoji")
 	}
-	if got := familyName(r.fonts.emoji); got != "Noto Color Emoji" {
+	if got := familyName(fonts.emoji); got != "Noto Color Emoji" {
 		t.Errorf("emoji font is %q", got)
 	}
 }
@@ -34,9 +51,9 @@ func TestNewFontNotFound(t *testing.T) {
 	dir := t.TempDir()
 	t.Setenv(FontDirEnv, dir)
 	missing := filepath.Join(dir, "nope.ttc")
-	_, err := New(WithFontFiles(missing, ""))
+	_, err := loadFonts(fontFiles{regular: missing}, slog.New(slog.DiscardHandler))
 	if err == nil {
-		t.Fatal("New succeeded without a font")
+		t.Fatal("loadFonts succeeded without a font")
 	}
 	if !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("error %v is not fs.ErrNotExist", err)

@@ -20,6 +20,7 @@ const (
 	glyphCacheBytes = 32 << 20
 	maxCachedGlyph  = 256 // px; larger glyphs are rare and drawn uncached
 	subpixelSteps   = 4
+	maxGlyphSide    = 8 * 1024 // px; a larger glyph is left out
 )
 
 type glyphKey struct {
@@ -90,37 +91,32 @@ func (c *glyphCache) putLocked(k glyphKey, g *glyphBitmap) {
 	c.bytes += g.bytes()
 }
 
-// drawGlyph draws glyph gid of font f with its pen at (x, y), y the baseline.
-func (r *Renderer) drawGlyph(dst *image.RGBA, fs *faceSet, f fontID, gid font.GID, sty *textStyle, x, y float64) {
+// glyph returns glyph gid of font f at size px for a pen at x, from the
+// cache or rasterised (and cached), with the whole-pixel pen x it was
+// rasterised for: outlines keep a quarter-pixel phase, emoji snap to a pixel.
+func (c *glyphCache) glyph(fs *faceSet, f fontID, gid font.GID, size float64, stroke bool, x float64) (*glyphBitmap, float64) {
 	ix := math.Floor(x)
 	phase := uint8(math.Floor((x - ix) * subpixelSteps))
 	if f == fontEmoji {
 		ix, phase = math.Round(x), 0
 	}
-	k := glyphKey{gid: gid, size: int32(math.Round(sty.size * 64)), font: f, phase: phase, stroke: sty.stroke && f != fontEmoji}
-	cacheable := sty.size <= maxCachedGlyph
+	k := glyphKey{gid: gid, size: int32(math.Round(size * 64)), font: f, phase: phase, stroke: stroke && f != fontEmoji}
+	cacheable := size <= maxCachedGlyph
 	g, ok := (*glyphBitmap)(nil), false
 	if cacheable {
-		g, ok = r.glyphs.get(k)
+		g, ok = c.get(k)
 	}
 	if !ok {
 		if f == fontEmoji {
-			g = fs.rasterEmoji(gid, sty.size)
+			g = fs.rasterEmoji(gid, size)
 		} else {
-			g = fs.rasterOutline(f, gid, sty.size, float64(phase)/subpixelSteps, k.stroke)
+			g = fs.rasterOutline(f, gid, size, float64(phase)/subpixelSteps, k.stroke)
 		}
 		if cacheable {
-			r.glyphs.put(k, g)
+			c.put(k, g)
 		}
 	}
-	at := image.Pt(int(ix), int(math.Round(y))).Add(g.off)
-	switch {
-	case g.mask != nil:
-		drawMaskOver(dst, image.Rectangle{at, at.Add(g.mask.Rect.Size())}, g.mask, image.Point{}, sty.color)
-	case g.rgba != nil:
-		rect := image.Rectangle{at, at.Add(g.rgba.Rect.Size())}
-		draw.Draw(dst, rect, g.rgba, image.Point{}, draw.Over)
-	}
+	return g, ix
 }
 
 // rasterOutline rasterises an outline glyph at size px with its pen at
@@ -149,7 +145,7 @@ func (fs *faceSet) rasterOutline(f fontID, gid font.GID, size, phase float64, st
 	y0 := int(math.Floor(-maxY*scale)) - pad
 	y1 := int(math.Ceil(-minY*scale)) + pad
 	w, h := x1-x0, y1-y0
-	if w <= 0 || h <= 0 || w > 8*maxFontPx || h > 8*maxFontPx {
+	if w <= 0 || h <= 0 || w > maxGlyphSide || h > maxGlyphSide {
 		return &glyphBitmap{}
 	}
 	z := &fs.raster
@@ -287,7 +283,7 @@ func (fs *faceSet) rasterEmoji(gid font.GID, size float64) *glyphBitmap {
 	y0 := math.Round(-float64(ext.YBearing) * scale)
 	w := int(math.Round(float64(ext.Width) * scale))
 	h := int(math.Round(-float64(ext.Height) * scale))
-	if w <= 0 || h <= 0 || w > 8*maxFontPx || h > 8*maxFontPx {
+	if w <= 0 || h <= 0 || w > maxGlyphSide || h > maxGlyphSide {
 		return &glyphBitmap{}
 	}
 	dst := image.NewRGBA(image.Rect(0, 0, w, h))

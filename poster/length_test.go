@@ -25,14 +25,14 @@ func layoutBoxes(t *testing.T, palette string, width int) []viewRect {
 
 func layoutPalette(t *testing.T, p *Palette, width int) ([]viewRect, error) {
 	r := newTestRenderer(t)
-	fs := r.getFaces()
-	defer r.putFaces(fs)
+	sc := r.getScratch()
+	defer r.putScratch(sc)
 	size, k, err := p.outputSize(width)
 	if err != nil {
 		return nil, err
 	}
-	rc := &renderCtx{r: r, fs: fs, p: p, k: k, w: float64(size.X), h: float64(size.Y)}
-	for _, v := range p.views {
+	rc := &renderCtx{r: r, fs: sc.faces, sc: sc, p: p, k: k, w: float64(size.X), h: float64(size.Y)}
+	for _, v := range p.Views() {
 		vd, err := rc.layoutView(v)
 		if err != nil {
 			return nil, err

@@ -125,8 +125,6 @@ type Loader struct {
 	group singleflight.Group
 }
 
-var _ ImageLoader = (*Loader)(nil)
-
 // NewLoader returns a Loader with the defaults changed by opts. It fails
 // only on a malformed WithOwnObjects base URL.
 func NewLoader(opts ...LoaderOption) (*Loader, error) {

@@ -11,6 +11,7 @@ import (
 	"image"
 	"image/color"
 	"image/gif"
+	"image/jpeg"
 	"io"
 	"log/slog"
 	"net/http"
@@ -550,7 +551,7 @@ func TestLoaderDecodesToRGBA(t *testing.T) {
 		t.Fatal(err)
 	}
 	var jpg bytes.Buffer
-	if err := EncodeJPEG(&jpg, jpegTestPoster(24, 16), 90); err != nil {
+	if err := jpeg.Encode(&jpg, testPicture(24, 16), &jpeg.Options{Quality: 90}); err != nil {
 		t.Fatal(err)
 	}
 	l := newTestLoader(t)

@@ -1,10 +1,6 @@
 package poster
 
-import (
-	"context"
-	"image"
-	"image/color"
-)
+import "image/color"
 
 // Limits of a palette. Anything beyond them is a *PaletteError, never a
 // panic or a runaway render.
@@ -18,6 +14,9 @@ const (
 	maxShadowOffsetPx   = 1000 // shadow offset in output px
 	maxBorderPx         = 512  // border width in output px
 	maxViewSidePx       = 1 << 15
+	// maxQRBytes is what a QR code holds at error correction level M in
+	// byte mode (version 40).
+	maxQRBytes = 2331
 )
 
 // PaletteError is a palette that breaks a rule: Path names the JSON field,
@@ -33,21 +32,6 @@ func (e *MissingVariableError) Error() string {
 	return "poster: palette variable {{" + e.Name + "}} has no value"
 }
 
-// ImageLoader loads the images a palette names: remote URLs and data: URIs.
-// RenderPalette calls it concurrently, once per distinct URL. The returned
-// image is only read, so a loader may return the same cached image to many
-// renders.
-type ImageLoader interface {
-	Load(ctx context.Context, url string) (image.Image, error)
-}
-
-// PaletteInput is what a render needs besides the palette.
-type PaletteInput struct {
-	Code        image.Image // the job's mini-program code, drawn by views of type "wxacode"
-	Images      ImageLoader // may be nil if the palette has no images
-	WidthPixels int         // output width in px; 0 → the palette's own "widthPixels" field, else its width in rpx (a 750rpx design → 750 px)
-}
-
 // Palette is a parsed, validated Painter palette (JSON). It is immutable:
 // Fill returns a copy, so one parsed template can serve concurrent renders.
 // docs/templates.md describes the format.
@@ -60,6 +44,16 @@ type Palette struct {
 	borderRadius  []length // 0, 1 or 4 values, % of min(width, height)
 	views         []*view
 }
+
+// Views are the palette's views in drawing order. They are shared: read only.
+func (p *Palette) Views() []*view { return p.views }
+
+// Background is the palette's background.
+func (p *Palette) Background() background { return p.background }
+
+// BorderRadius is the radius of the canvas corners: 0, 1 or 4 (TL TR BR BL)
+// lengths, % of min(width, height).
+func (p *Palette) BorderRadius() []length { return p.borderRadius }
 
 // background is the palette's background: a colour, a gradient or an image.
 type background struct {

@@ -10,6 +10,8 @@ import (
 	"golang.org/x/sync/errgroup"
 )
 
+var _ ImageLoader = (*Loader)(nil)
+
 // maxConcurrentLoads bounds the image loads of one render.
 const maxConcurrentLoads = 4
 
@@ -27,8 +29,8 @@ func loadPaletteImages(ctx context.Context, p *Palette, l ImageLoader) (map[stri
 			urls = append(urls, u)
 		}
 	}
-	addURL(p.background.url, "background")
-	for _, v := range p.views {
+	addURL(p.Background().url, "background")
+	for _, v := range p.Views() {
 		if v.typ == typeImage {
 			addURL(v.url, v.path+".url")
 		}

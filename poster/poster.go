@@ -20,8 +20,6 @@ import (
 	"log/slog"
 	"sync"
 
-	"github.com/go-text/typesetting/font"
-	"github.com/go-text/typesetting/shaping"
 	"golang.org/x/image/vector"
 )
 
@@ -70,11 +68,11 @@ func WithLogger(l *slog.Logger) Option {
 type Renderer struct {
 	log   *slog.Logger
 	fonts *fonts
-	// faces pools per-goroutine scratch state: go-text faces and the shaper
+	// scratch pools per-goroutine state: go-text faces and the shaper
 	// cache and are not safe for concurrent use, while the parsed fonts are.
-	faces  sync.Pool
-	glyphs *glyphCache
-	def    *defaultTemplate
+	scratch sync.Pool
+	glyphs  *glyphCache
+	def     *defaultTemplate
 }
 
 // New loads the fonts and prepares the built-in templates. It is slow (it
@@ -84,49 +82,27 @@ func New(opts ...Option) (*Renderer, error) {
 	for _, opt := range opts {
 		opt(&o)
 	}
-	fs, err := loadFonts(&o)
+	fs, err := loadFonts(fontFiles{o.regularFont, o.boldFont, o.emojiFont}, o.logger)
 	if err != nil {
 		return nil, err
 	}
 	r := &Renderer{log: o.logger, fonts: fs, glyphs: newGlyphCache(glyphCacheBytes)}
-	r.faces.New = func() any { return newFaceSet(fs) }
+	r.scratch.New = func() any { return &scratch{faces: newFaceSet(fs)} }
 
-	fc := r.getFaces()
-	defer r.putFaces(fc)
-	if r.def, err = newDefaultTemplate(r, fc); err != nil {
+	sc := r.getScratch()
+	defer r.putScratch(sc)
+	if r.def, err = newDefaultTemplate(r, sc.faces); err != nil {
 		return nil, fmt.Errorf("poster: prepare template %q: %w", DefaultTemplate, err)
 	}
 	return r, nil
 }
 
-func (r *Renderer) getFaces() *faceSet  { return r.faces.Get().(*faceSet) }
-func (r *Renderer) putFaces(f *faceSet) { r.faces.Put(f) }
+func (r *Renderer) getScratch() *scratch  { return r.scratch.Get().(*scratch) }
+func (r *Renderer) putScratch(s *scratch) { r.scratch.Put(s) }
 
-// fontID names one of the renderer's fonts.
-type fontID uint8
-
-const (
-	fontRegular fontID = iota
-	fontBold
-	fontEmoji
-	numFonts
-)
-
-// faceSet is the scratch state of one render: faces of the shared fonts,
-// the shaper and a rasterizer.
-type faceSet struct {
-	fonts  *fonts
-	faces  [numFonts]*font.Face // nil for a missing emoji font
-	shaper shaping.HarfbuzzShaper
+// scratch is the state of one render that is not safe for concurrent use:
+// the text faces and a rasterizer for shapes.
+type scratch struct {
+	faces  *faceSet
 	raster vector.Rasterizer
-}
-
-func newFaceSet(fs *fonts) *faceSet {
-	s := &faceSet{fonts: fs}
-	s.faces[fontRegular] = font.NewFace(fs.regular)
-	s.faces[fontBold] = font.NewFace(fs.bold)
-	if fs.emoji != nil {
-		s.faces[fontEmoji] = font.NewFace(fs.emoji)
-	}
-	return s
 }

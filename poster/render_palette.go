@@ -16,6 +16,21 @@ import (
 // defaultFontRpx is Painter's default fontSize.
 const defaultFontRpx = 20
 
+// ImageLoader loads the images a palette names: remote URLs and data: URIs.
+// RenderPalette calls it concurrently, once per distinct URL. The returned
+// image is only read, so a loader may return the same cached image to many
+// renders.
+type ImageLoader interface {
+	Load(ctx context.Context, url string) (image.Image, error)
+}
+
+// PaletteInput is what a render needs besides the palette.
+type PaletteInput struct {
+	Code        image.Image // the job's mini-program code, drawn by views of type "wxacode"
+	Images      ImageLoader // may be nil if the palette has no images
+	WidthPixels int         // output width in px; 0 → the palette's own "widthPixels" field, else its width in rpx (a 750rpx design → 750 px)
+}
+
 // RenderPalette renders p into a new image owned by the caller. The canvas
 // starts transparent (Painter's default background): the JPEG encoder
 // flattens it onto white. Images are loaded first, concurrently, through
@@ -38,16 +53,16 @@ func (r *Renderer) RenderPalette(ctx context.Context, p *Palette, in PaletteInpu
 		return nil, err
 	}
 	start := time.Now()
-	fs := r.getFaces()
-	defer r.putFaces(fs)
+	sc := r.getScratch()
+	defer r.putScratch(sc)
 	rc := &renderCtx{
-		r: r, fs: fs, p: p, in: in, k: k, images: images,
+		r: r, fs: sc.faces, sc: sc, p: p, in: in, k: k, images: images,
 		w: float64(size.X), h: float64(size.Y),
-		rects: make([]viewRect, 0, len(p.views)),
+		rects: make([]viewRect, 0, len(p.Views())),
 	}
 	dst := image.NewRGBA(image.Rect(0, 0, size.X, size.Y))
 	rc.background(dst)
-	for i, v := range p.views {
+	for i, v := range p.Views() {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
@@ -55,18 +70,18 @@ func (r *Renderer) RenderPalette(ctx context.Context, p *Palette, in PaletteInpu
 			return nil, err
 		}
 	}
-	if len(p.borderRadius) > 0 {
+	if len(p.BorderRadius()) > 0 {
 		env := &lengthEnv{k: k, base: min(rc.w, rc.h)}
-		rad, err := rc.radii(p.borderRadius, env, "borderRadius", rc.w, rc.h)
+		rad, err := rc.radii(p.BorderRadius(), env, "borderRadius", rc.w, rc.h)
 		if err != nil {
 			return nil, err
 		}
-		clipCorners(dst, &fs.raster, rad)
+		clipCorners(dst, &sc.raster, rad)
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	r.log.Debug("poster: rendered palette", "views", len(p.views), "size", size, "took", time.Since(start))
+	r.log.Debug("poster: rendered palette", "views", len(p.Views()), "size", size, "took", time.Since(start))
 	return dst, nil
 }
 
@@ -74,6 +89,7 @@ func (r *Renderer) RenderPalette(ctx context.Context, p *Palette, in PaletteInpu
 type renderCtx struct {
 	r      *Renderer
 	fs     *faceSet
+	sc     *scratch
 	p      *Palette
 	in     PaletteInput
 	k      float64 // output px per rpx
@@ -82,7 +98,7 @@ type renderCtx struct {
 	images map[string]image.Image
 }
 
-func (rc *renderCtx) raster() *vector.Rasterizer { return &rc.fs.raster }
+func (rc *renderCtx) raster() *vector.Rasterizer { return &rc.sc.raster }
 
 func (rc *renderCtx) env(base float64) *lengthEnv {
 	return &lengthEnv{k: rc.k, base: base, rects: rc.rects}
@@ -115,7 +131,7 @@ func (rc *renderCtx) radii(ls []length, env *lengthEnv, path string, w, h float6
 // background paints the palette background: a colour, a gradient, or an
 // image stretched over the canvas. The canvas is blank, so Src is Over.
 func (rc *renderCtx) background(dst *image.RGBA) {
-	bg := &rc.p.background
+	bg := rc.p.Background()
 	b := dst.Bounds()
 	switch {
 	case bg.url != "":
@@ -125,7 +141,7 @@ func (rc *renderCtx) background(dst *image.RGBA) {
 	case bg.paint.kind == paintColor:
 		fillUniform(dst, b, premul(bg.paint.color))
 	case bg.paint.kind == paintGradient:
-		bg.paint.grad.render(dst, b, rectFOf(b), rc.k)
+		renderGradient(bg.paint.grad, dst, b, rectFOf(b), rc.k)
 	}
 }
 

@@ -153,7 +153,7 @@ func fillShape(dst *image.RGBA, z *vector.Rasterizer, box image.Rectangle, r rad
 		compositeRounded(dst, z, box, r, image.NewUniform(premul(p.color)), image.Point{})
 	case paintGradient:
 		tmp := image.NewRGBA(vis)
-		p.grad.render(tmp, vis, rectFOf(box), k)
+		renderGradient(p.grad, tmp, vis, rectFOf(box), k)
 		compositeRounded(dst, z, box, r, tmp, box.Min)
 	}
 }

@@ -5,6 +5,9 @@ import (
 	"unicode"
 )
 
+// maxTextRunes caps the characters laid out in one call: more is cut.
+const maxTextRunes = 4000
+
 // ellipsis ends a truncated line.
 const ellipsis = '…'
 

@@ -196,20 +196,27 @@ func TestClusterEnd(t *testing.T) {
 	}
 }
 
+// testTitle is a product title longer than two lines of a poster.
+const testTitle = "【限时特惠】新疆阿克苏冰糖心苹果5斤装，当季现摘脆甜多汁，产地直发，坏果包赔！"
+
+func iabs(x int) int {
+	if x < 0 {
+		return -x
+	}
+	return x
+}
+
 // layoutLines lays text out with the real fonts, one style, size px.
 func layoutLines(t *testing.T, text string, size, maxW float64, maxLines int) *textLayout {
 	t.Helper()
-	r := newTestRenderer(t)
-	fs := r.getFaces()
-	defer r.putFaces(fs)
-	return fs.layoutText([]textSpan{{text, textStyle{size: size}}}, maxW, maxLines)
+	return newFaceSet(testFonts(t)).layoutText([]textSpan{{text, textStyle{size: size}}}, maxW, maxLines)
 }
 
 func TestLayoutRealFont(t *testing.T) {
 	const size, maxW = 40, 654
-	lay := layoutLines(t, longTitle, size, maxW, 2)
+	lay := layoutLines(t, testTitle, size, maxW, 2)
 	if len(lay.lines) != 2 || !lay.truncated {
-		t.Fatalf("longTitle: %d lines, truncated %v; want 2, true", len(lay.lines), lay.truncated)
+		t.Fatalf("testTitle: %d lines, truncated %v; want 2, true", len(lay.lines), lay.truncated)
 	}
 	for i, l := range lay.lines {
 		if l.width > maxW {
@@ -217,7 +224,7 @@ func TestLayoutRealFont(t *testing.T) {
 		}
 	}
 	// The same text without a line limit is not cut.
-	if lay := layoutLines(t, longTitle, size, maxW, 0); lay.truncated || len(lay.lines) < 3 {
+	if lay := layoutLines(t, testTitle, size, maxW, 0); lay.truncated || len(lay.lines) < 3 {
 		t.Errorf("unlimited: %d lines, truncated %v", len(lay.lines), lay.truncated)
 	}
 	// A text exactly as wide as the box fits on one line, no ellipsis.
@@ -269,9 +276,9 @@ func TestLayoutEmojiAndFallback(t *testing.T) {
 }
 
 func TestLayoutCapsRunes(t *testing.T) {
-	lay := layoutLines(t, strings.Repeat("长", 3*MaxPaletteTextRunes), 10, 0, 0)
-	if n := lay.glyphCount(); n != MaxPaletteTextRunes {
-		t.Errorf("%d glyphs laid out, want the cap of %d", n, MaxPaletteTextRunes)
+	lay := layoutLines(t, strings.Repeat("长", 3*maxTextRunes), 10, 0, 0)
+	if n := lay.glyphCount(); n != maxTextRunes {
+		t.Errorf("%d glyphs laid out, want the cap of %d", n, maxTextRunes)
 	}
 }
 
@@ -284,7 +291,7 @@ func TestMorph(t *testing.T) {
 		for y := range 7 {
 			for x := range 9 {
 				want := uint8(0)
-				if abs(x-4) <= r && abs(y-3) <= r {
+				if iabs(x-4) <= r && iabs(y-3) <= r {
 					want = 200
 				} else if x <= r && y <= r {
 					want = 50

@@ -17,7 +17,7 @@ type textStyle struct {
 	bold   bool
 	size   float64    // px
 	color  color.RGBA // premultiplied
-	deco   textDeco
+	deco   uint8      // the renderer's decoration bits; layout only tracks where they are set
 	stroke bool
 }
 
@@ -52,14 +52,14 @@ var zhHans = language.NewLanguage("zh-Hans")
 
 // sanitizeRunes flattens spans into runes with a style index each: "\r\n"
 // and "\r" become "\n", tabs become spaces, other control characters are
-// dropped, and at most MaxPaletteTextRunes runes are kept.
+// dropped, and at most maxTextRunes runes are kept.
 func sanitizeRunes(spans []textSpan) ([]rune, []uint16) {
 	var rs []rune
 	var st []uint16
 	for si, sp := range spans {
 		prevCR := false
 		for _, r := range sp.text {
-			if len(rs) >= MaxPaletteTextRunes {
+			if len(rs) >= maxTextRunes {
 				return rs, st
 			}
 			cr := prevCR

@@ -11,10 +11,6 @@ import (
 	"golang.org/x/image/vector"
 )
 
-// maxQRBytes is what a QR code holds at error correction level M in byte
-// mode (version 40).
-const maxQRBytes = 2331
-
 // kernelScaleMaxPixels bounds the destination area scaled with CatmullRom,
 // whose per-call buffers grow with the image; larger draws (backgrounds)
 // use ApproxBiLinear, which allocates nothing.

@@ -31,7 +31,7 @@ func (rc *renderCtx) textStyleOf(c *viewCSS, path string) (textStyle, error) {
 	if c.color.kind == paintColor {
 		col = c.color.color
 	}
-	return textStyle{bold: c.bold, size: size, color: premul(col), deco: c.textDecoration, stroke: c.stroke}, nil
+	return textStyle{bold: c.bold, size: size, color: premul(col), deco: uint8(c.textDecoration), stroke: c.stroke}, nil
 }
 
 // layoutTextView lays out a text or inlineText view. css.width includes the
