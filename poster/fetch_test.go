@@ -58,14 +58,16 @@ func testPicture(w, h int) *image.RGBA {
 			if y > panel+20 && y < panel+260 && x > w-260 && x < w-20 && ((x/10)*7+(y/10)*13)%5 < 2 {
 				r, g, b = 0, 0, 0
 			}
-			m.Pix[i+0] = clamp8(r)
-			m.Pix[i+1] = clamp8(g)
-			m.Pix[i+2] = clamp8(b)
+			m.Pix[i+0] = clampByte8(r)
+			m.Pix[i+1] = clampByte8(g)
+			m.Pix[i+2] = clampByte8(b)
 			m.Pix[i+3] = 0xff
 		}
 	}
 	return m
 }
+
+func clampByte8(v float64) uint8 { return uint8(min(max(v, 0), 255)) }
 
 // newAvatarServer serves a few paths that exercise the fetch policy.
 func newAvatarServer(t *testing.T) *httptest.Server {
