@@ -16,6 +16,8 @@ import (
 	"testing"
 
 	"github.com/wxposter/wxposter/poster"
+	"github.com/wxposter/wxposter/poster/imagesrc"
+	"github.com/wxposter/wxposter/poster/palette"
 )
 
 // The reference poster: poster/testdata/palettes/reference.json with the
@@ -69,8 +71,8 @@ func referenceLayout() refLayout {
 // fixture is everything both renderers share, made once.
 type fixture struct {
 	renderer *poster.Renderer
-	palette  *poster.Palette
-	loader   *poster.Loader
+	palette  *palette.Palette
+	loader   *imagesrc.Loader
 	code     image.Image // decoded as the worker decodes it
 	gg       *ggPoster
 }
@@ -103,7 +105,7 @@ func newFixture() (*fixture, error) {
 	if err != nil {
 		return nil, err
 	}
-	p, err := poster.ParsePalette(data)
+	p, err := palette.Parse(data)
 	if err != nil {
 		return nil, err
 	}
@@ -113,7 +115,7 @@ func newFixture() (*fixture, error) {
 	// The production Loader, reading "our own" objects from memory: after
 	// the first poster, background and avatar come from its cache.
 	objects := map[string][]byte{"posters/background.jpg": a.background, "posters/avatar.jpg": a.avatar}
-	f.loader, err = poster.NewLoader(poster.WithOwnObjects(publicBase, func(_ context.Context, key string) ([]byte, error) {
+	f.loader, err = imagesrc.NewLoader(imagesrc.WithOwnObjects(publicBase, func(_ context.Context, key string) ([]byte, error) {
 		if d, ok := objects[key]; ok {
 			return d, nil
 		}
@@ -122,7 +124,7 @@ func newFixture() (*fixture, error) {
 	if err != nil {
 		return nil, err
 	}
-	if f.code, _, err = poster.Decode(a.code, 0); err != nil {
+	if f.code, _, err = imagesrc.Decode(a.code, 0); err != nil {
 		return nil, err
 	}
 

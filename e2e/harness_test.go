@@ -23,6 +23,7 @@ import (
 
 	"github.com/wxposter/wxposter/internal/testenv"
 	"github.com/wxposter/wxposter/poster"
+	"github.com/wxposter/wxposter/poster/imagesrc"
 	"github.com/wxposter/wxposter/producer"
 	"github.com/wxposter/wxposter/storage"
 	"github.com/wxposter/wxposter/templates"
@@ -120,9 +121,9 @@ func start(tb testing.TB, opts ...setting) *system {
 		wx := wechat.New(rdb, wechat.WithBaseURL(simSrv.URL), wechat.WithLogger(log))
 		// The avatar server listens on loopback, which the Fetcher refuses
 		// unless told otherwise.
-		fetcher := poster.NewFetcher(poster.WithAllowedHosts(avatarHost),
-			poster.WithAllowPrivate(netip.MustParsePrefix("127.0.0.0/8")))
-		loader, err := poster.NewLoader(poster.WithFetcher(fetcher))
+		fetcher := imagesrc.NewFetcher(imagesrc.WithAllowedHosts(avatarHost),
+			imagesrc.WithAllowPrivate(netip.MustParsePrefix("127.0.0.0/8")))
+		loader, err := imagesrc.NewLoader(imagesrc.WithFetcher(fetcher))
 		if err != nil {
 			tb.Fatal(err)
 		}

@@ -12,6 +12,9 @@ import (
 	"time"
 
 	xdraw "golang.org/x/image/draw"
+
+	"github.com/wxposter/wxposter/poster/palette"
+	"github.com/wxposter/wxposter/poster/text"
 )
 
 // DefaultTemplate is the name of the built-in template.
@@ -93,15 +96,15 @@ type defaultTemplate struct {
 	ringMask   *image.Alpha
 }
 
-func newDefaultTemplate(r *Renderer, fc *faceSet) (*defaultTemplate, error) {
+func newDefaultTemplate(r *Renderer, fc *text.Faces) (*defaultTemplate, error) {
 	t := &defaultTemplate{
 		bg:         defaultBackground(),
 		avatarMask: circleMask(avatarD),
 		ringMask:   circleMask(avatarD + 2*avatarRing),
 	}
 	// The caption never changes: draw it once into the background.
-	lay := fc.layoutText([]textSpan{{captionText, textStyle{size: captionPx, color: mutedColor}}}, 0, 1)
-	if w := lay.width(); w > cardW-2*cardPad {
+	lay := fc.Layout([]text.Span{{Text: captionText, Style: text.Style{Size: captionPx, Color: mutedColor}}}, 0, 1)
+	if w := lay.Width(); w > cardW-2*cardPad {
 		return nil, fmt.Errorf("caption %q is %.0fpx wide, wider than the card", captionText, w)
 	}
 	r.drawCentered(t.bg, fc, lay, defW/2, captionBaseline, 0)
@@ -109,11 +112,11 @@ func newDefaultTemplate(r *Renderer, fc *faceSet) (*defaultTemplate, error) {
 }
 
 // drawCentered draws lay centred on x, its first baseline at y.
-func (r *Renderer) drawCentered(dst *image.RGBA, fc *faceSet, lay *textLayout, x, y, lineH float64) {
-	if len(lay.lines) == 0 {
+func (r *Renderer) drawCentered(dst *image.RGBA, fc *text.Faces, lay *text.Layout, x, y, lineH float64) {
+	if len(lay.Lines) == 0 {
 		return
 	}
-	r.drawText(dst, fc, lay, x, y-lay.lines[0].size, 0, lineH, alignMiddle)
+	r.drawText(dst, fc, lay, x, y-lay.Lines[0].Size, 0, lineH, palette.AlignMiddle)
 }
 
 // defaultBackground paints the static layers: header gradient with soft
@@ -224,10 +227,10 @@ func (t *defaultTemplate) drawAvatar(dst *image.RGBA, avatar image.Image) {
 	drawCircleImage(dst, at, avatar, t.avatarMask, xdraw.CatmullRom)
 }
 
-func (t *defaultTemplate) drawNickname(r *Renderer, dst *image.RGBA, fc *faceSet, nickname string, hasAvatar bool) {
-	st := textStyle{bold: true, size: nickPx, color: nickColor}
+func (t *defaultTemplate) drawNickname(r *Renderer, dst *image.RGBA, fc *text.Faces, nickname string, hasAvatar bool) {
+	st := text.Style{Bold: true, Size: nickPx, Color: nickColor}
 	// One line, cut with "…"; emoji are drawn in colour.
-	lay := fc.layoutText([]textSpan{{oneLine(nickname), st}}, nickMaxW, 1)
+	lay := fc.Layout([]text.Span{{Text: oneLine(nickname), Style: st}}, nickMaxW, 1)
 	y := nickBaseline
 	if !hasAvatar {
 		y = avatarCY + nickPx*3/8 // alone, the nickname takes the avatar's place
@@ -235,15 +238,15 @@ func (t *defaultTemplate) drawNickname(r *Renderer, dst *image.RGBA, fc *faceSet
 	r.drawCentered(dst, fc, lay, defW/2, float64(y), 0)
 }
 
-func (t *defaultTemplate) drawTitle(r *Renderer, dst *image.RGBA, fc *faceSet, title string) {
-	st := textStyle{size: titlePx, color: titleColor}
-	lay := fc.layoutText([]textSpan{{compactLines(title), st}}, cardW-2*cardPad, titleMaxLines)
-	if lay.glyphCount() == 0 {
+func (t *defaultTemplate) drawTitle(r *Renderer, dst *image.RGBA, fc *text.Faces, title string) {
+	st := text.Style{Size: titlePx, Color: titleColor}
+	lay := fc.Layout([]text.Span{{Text: compactLines(title), Style: st}}, cardW-2*cardPad, titleMaxLines)
+	if lay.GlyphCount() == 0 {
 		// Nothing drawable: an empty ticket stub looks broken.
-		lay = fc.layoutText([]textSpan{{defaultTitle, st}}, cardW-2*cardPad, titleMaxLines)
+		lay = fc.Layout([]text.Span{{Text: defaultTitle, Style: st}}, cardW-2*cardPad, titleMaxLines)
 	}
 	y := titleBaseline
-	if len(lay.lines) == 1 {
+	if len(lay.Lines) == 1 {
 		y += titleLineH / 2 // centre a single line in the two-line slot
 	}
 	r.drawCentered(dst, fc, lay, defW/2, float64(y), titleLineH)

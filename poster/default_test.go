@@ -16,6 +16,8 @@ import (
 	"github.com/makiuchi-d/gozxing"
 	zxqr "github.com/makiuchi-d/gozxing/qrcode"
 	qrcode "github.com/skip2/go-qrcode"
+
+	"github.com/wxposter/wxposter/poster/imagesrc"
 )
 
 const (
@@ -69,7 +71,7 @@ func transparentCode(tb testing.TB, size int) image.Image {
 	if err := EncodePNG(&buf, img); err != nil {
 		tb.Fatal(err)
 	}
-	dec, format, err := Decode(buf.Bytes(), 0)
+	dec, format, err := imagesrc.Decode(buf.Bytes(), 0)
 	if err != nil || format != "png" {
 		tb.Fatalf("Decode transparent PNG: %v, %q", err, format)
 	}
@@ -132,7 +134,7 @@ func TestRenderDefault(t *testing.T) {
 			if err := EncodeJPEG(&jpg, img, 85); err != nil {
 				t.Fatal(err)
 			}
-			dec, format, err := Decode(jpg.Bytes(), 0)
+			dec, format, err := imagesrc.Decode(jpg.Bytes(), 0)
 			if err != nil || format != "jpeg" {
 				t.Fatalf("Decode JPEG: %v, %q", err, format)
 			}

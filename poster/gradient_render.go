@@ -4,6 +4,8 @@ import (
 	"image"
 	"image/color"
 	"math"
+
+	"github.com/wxposter/wxposter/poster/palette"
 )
 
 // rectF is a box in output px.
@@ -17,13 +19,13 @@ const lutSize = 1024
 
 // gradientTable resolves the stops for a gradient line of length glen px and builds the
 // colour table.
-func gradientTable(g *gradient, glen, k float64) *gradientLUT {
-	n := len(g.stops)
-	pos := g.stopPositions(glen, k)
+func gradientTable(g *palette.Gradient, glen, k float64) *gradientLUT {
+	n := len(g.Stops)
+	pos := g.StopPositions(glen, k)
 	var t gradientLUT
 	pm := make([]color.RGBA, n)
-	for i, s := range g.stops {
-		pm[i] = premul(s.color)
+	for i, s := range g.Stops {
+		pm[i] = palette.Premul(s.Color)
 	}
 	si := 0
 	for i := range t {
@@ -50,17 +52,17 @@ func gradientTable(g *gradient, glen, k float64) *gradientLUT {
 
 // render paints the gradient for box into dst over r (which dst's bounds
 // contain), replacing what was there.
-func renderGradient(g *gradient, dst *image.RGBA, r image.Rectangle, box rectF, k float64) {
-	if g.radial {
+func renderGradient(g *palette.Gradient, dst *image.RGBA, r image.Rectangle, box rectF, k float64) {
+	if g.Radial {
 		renderRadial(g, dst, r, box, k)
 		return
 	}
-	angle := g.angle
-	if g.corner != [2]int8{} {
+	angle := g.Angle
+	if g.Corner != [2]int8{} {
 		// The gradient line is perpendicular to the diagonal that does not
 		// touch the named corner (CSS Images 3, "magic corners").
 		a := math.Atan2(box.h, box.w) * 180 / math.Pi
-		switch g.corner {
+		switch g.Corner {
 		case [2]int8{1, -1}:
 			angle = a
 		case [2]int8{1, 1}:
@@ -104,31 +106,31 @@ func lutIndex(f float64) int {
 	return int(f + 0.5)
 }
 
-func renderRadial(g *gradient, dst *image.RGBA, r image.Rectangle, box rectF, k float64) {
-	cx, cy := box.x+box.w*g.atX, box.y+box.h*g.atY
+func renderRadial(g *palette.Gradient, dst *image.RGBA, r image.Rectangle, box rectF, k float64) {
+	cx, cy := box.x+box.w*g.AtX, box.y+box.h*g.AtY
 	// Distances from the centre to the sides.
 	l, rt := math.Abs(cx-box.x), math.Abs(box.x+box.w-cx)
 	t, b := math.Abs(cy-box.y), math.Abs(box.y+box.h-cy)
 	var rx, ry float64
-	switch g.size {
-	case closestSide:
+	switch g.Size {
+	case palette.ClosestSide:
 		rx, ry = min(l, rt), min(t, b)
-		if g.circle {
+		if g.Circle {
 			rx = min(rx, ry)
 			ry = rx
 		}
-	case farthestSide:
+	case palette.FarthestSide:
 		rx, ry = max(l, rt), max(t, b)
-		if g.circle {
+		if g.Circle {
 			rx = max(rx, ry)
 			ry = rx
 		}
-	case closestCorner, farthestCorner:
+	case palette.ClosestCorner, palette.FarthestCorner:
 		sx, sy := min(l, rt), min(t, b)
-		if g.size == farthestCorner {
+		if g.Size == palette.FarthestCorner {
 			sx, sy = max(l, rt), max(t, b)
 		}
-		if g.circle {
+		if g.Circle {
 			rx = math.Hypot(sx, sy)
 			ry = rx
 		} else {

@@ -7,6 +7,8 @@ import (
 
 	xdraw "golang.org/x/image/draw"
 	"golang.org/x/image/math/f64"
+
+	"github.com/wxposter/wxposter/poster/palette"
 )
 
 // withShadow returns layer with a drop shadow beneath it: the silhouette of
@@ -25,7 +27,7 @@ func withShadow(layer *image.RGBA, s *resolvedShadow) *image.RGBA {
 	}
 	gaussianBlur(a, w, h, s.blur/2)
 	out := image.NewRGBA(b)
-	c := premul(s.color)
+	c := palette.Premul(s.color)
 	for i, v := range a {
 		if v == 0 {
 			continue
@@ -110,7 +112,7 @@ func rotatedBounds(r image.Rectangle, cx, cy, deg float64) image.Rectangle {
 		minX, maxX = min(minX, rx), max(maxX, rx)
 		minY, maxY = min(minY, ry), max(maxY, ry)
 	}
-	clampI := func(v float64) int { return int(min(max(v, -4*maxViewSidePx), 4*maxViewSidePx)) }
+	clampI := func(v float64) int { return int(min(max(v, -4*palette.MaxViewSidePx), 4*palette.MaxViewSidePx)) }
 	return image.Rect(clampI(math.Floor(minX)), clampI(math.Floor(minY)), clampI(math.Ceil(maxX)), clampI(math.Ceil(maxY)))
 }
 

@@ -6,15 +6,17 @@ import (
 	"math"
 	"strings"
 	"testing"
+
+	"github.com/wxposter/wxposter/poster/palette"
 )
 
 // layoutBoxes lays out every view of a palette without painting and returns
 // the boxes calc() sees, at the given output width (0: the default).
-func layoutBoxes(t *testing.T, palette string, width int) []viewRect {
+func layoutBoxes(t *testing.T, js string, width int) []palette.Rect {
 	t.Helper()
-	p, err := ParsePalette([]byte(palette))
+	p, err := palette.Parse([]byte(js))
 	if err != nil {
-		t.Fatalf("ParsePalette: %v", err)
+		t.Fatalf("palette.Parse: %v", err)
 	}
 	rects, err := layoutPalette(t, p, width)
 	if err != nil {
@@ -23,11 +25,11 @@ func layoutBoxes(t *testing.T, palette string, width int) []viewRect {
 	return rects
 }
 
-func layoutPalette(t *testing.T, p *Palette, width int) ([]viewRect, error) {
+func layoutPalette(t *testing.T, p *palette.Palette, width int) ([]palette.Rect, error) {
 	r := newTestRenderer(t)
 	sc := r.getScratch()
 	defer r.putScratch(sc)
-	size, k, err := p.outputSize(width)
+	size, k, err := p.OutputSize(width)
 	if err != nil {
 		return nil, err
 	}
@@ -37,9 +39,9 @@ func layoutPalette(t *testing.T, p *Palette, width int) ([]viewRect, error) {
 		if err != nil {
 			return nil, err
 		}
-		rc.rects = append(rc.rects, viewRect{
-			left: vd.outer.x, top: vd.outer.y, right: vd.outer.x + vd.outer.w, bottom: vd.outer.y + vd.outer.h,
-			width: vd.natural, height: vd.box.h,
+		rc.rects = append(rc.rects, palette.Rect{
+			Left: vd.outer.x, Top: vd.outer.y, Right: vd.outer.x + vd.outer.w, Bottom: vd.outer.y + vd.outer.h,
+			Width: vd.natural, Height: vd.box.h,
 		})
 	}
 	return rc.rects, nil
@@ -76,7 +78,7 @@ func TestLengthUnits(t *testing.T) {
 	}
 	for _, tt := range tests {
 		rects := layoutBoxes(t, rectsPalette(rectView("a", `"width":`+tt.width+`,"height":"10rpx"`)), tt.out)
-		if got := rects[0].width; !near(got, tt.want) {
+		if got := rects[0].Width; !near(got, tt.want) {
 			t.Errorf("width %s at %d px: %v, want %v", tt.width, tt.out, got, tt.want)
 		}
 	}
@@ -110,7 +112,7 @@ func TestCalc(t *testing.T) {
 	}
 	for _, tt := range tests {
 		rects := layoutBoxes(t, rectsPalette(a, rectView("b", `"width":"`+tt.expr+`","height":"1rpx"`)), 0)
-		if got := rects[1].width; !near(got, tt.want) {
+		if got := rects[1].Width; !near(got, tt.want) {
 			t.Errorf("%s = %v, want %v", tt.expr, got, tt.want)
 		}
 	}
@@ -138,10 +140,10 @@ func TestCalcErrors(t *testing.T) {
 		{"calc(1e400rpx)", "bad"},
 	}
 	for _, tt := range tests {
-		_, err := ParsePalette([]byte(rectsPalette(a, rectView("b", `"width":"`+tt.expr+`","height":"1rpx"`))))
-		var pe *PaletteError
+		_, err := palette.Parse([]byte(rectsPalette(a, rectView("b", `"width":"`+tt.expr+`","height":"1rpx"`))))
+		var pe *palette.Error
 		if !errors.As(err, &pe) {
-			t.Errorf("%s: error %v, want a *PaletteError", tt.expr, err)
+			t.Errorf("%s: error %v, want a *palette.Error", tt.expr, err)
 			continue
 		}
 		if pe.Path != "views[1].css.width" || !strings.Contains(pe.Rule, tt.rule) {
@@ -155,7 +157,7 @@ func TestCalcReferencesEarlierViewsOnly(t *testing.T) {
 	p := rectsPalette(
 		rectView("b", `"left":"calc(a.right)","width":"1rpx","height":"1rpx"`),
 		rectView("a", `"width":"1rpx","height":"1rpx"`))
-	if _, err := ParsePalette([]byte(p)); err == nil || !strings.Contains(err.Error(), `no earlier view has id "a"`) {
+	if _, err := palette.Parse([]byte(p)); err == nil || !strings.Contains(err.Error(), `no earlier view has id "a"`) {
 		t.Errorf("forward reference: %v", err)
 	}
 	// A repeated id refers to the latest view with it.
@@ -163,7 +165,7 @@ func TestCalcReferencesEarlierViewsOnly(t *testing.T) {
 		rectView("a", `"left":"10rpx","width":"10rpx","height":"1rpx"`),
 		rectView("a", `"left":"100rpx","width":"10rpx","height":"1rpx"`),
 		rectView("c", `"left":"calc(a.right)","width":"1rpx","height":"1rpx"`))
-	if got := layoutBoxes(t, p, 0)[2].left; got != 110 {
+	if got := layoutBoxes(t, p, 0)[2].Left; got != 110 {
 		t.Errorf("left after the second a = %v, want 110", got)
 	}
 }
@@ -173,8 +175,8 @@ func TestLegacyArrayPosition(t *testing.T) {
 		rectView("a", `"left":"10rpx","top":"20rpx","width":"100rpx","height":"40rpx"`),
 		rectView("b", `"left":["20rpx","a"],"top":["5rpx","a",2],"width":"1rpx","height":"1rpx"`))
 	got := layoutBoxes(t, p, 0)[1]
-	if got.left != 120 || got.top != 85 {
-		t.Errorf("legacy [offset, id, mult]: left %v top %v, want 120, 85", got.left, got.top)
+	if got.Left != 120 || got.Top != 85 {
+		t.Errorf("legacy [offset, id, mult]: left %v top %v, want 120, 85", got.Left, got.Top)
 	}
 }
 
@@ -205,11 +207,11 @@ func TestPositioning(t *testing.T) {
 			css += "," + tt.css
 		}
 		got := layoutBoxes(t, rectsPalette(rectView("a", css)), 0)[0]
-		if !near(got.left, tt.wantLeft) || !near(got.top, tt.wantTop) {
-			t.Errorf("{%s}: left %v top %v, want %v %v", tt.css, got.left, got.top, tt.wantLeft, tt.wantTop)
+		if !near(got.Left, tt.wantLeft) || !near(got.Top, tt.wantTop) {
+			t.Errorf("{%s}: left %v top %v, want %v %v", tt.css, got.Left, got.Top, tt.wantLeft, tt.wantTop)
 		}
-		if !near(got.right-got.left, 100) || !near(got.bottom-got.top, 40) {
-			t.Errorf("{%s}: size %v×%v", tt.css, got.right-got.left, got.bottom-got.top)
+		if !near(got.Right-got.Left, 100) || !near(got.Bottom-got.Top, 40) {
+			t.Errorf("{%s}: size %v×%v", tt.css, got.Right-got.Left, got.Bottom-got.Top)
 		}
 	}
 }
@@ -223,10 +225,10 @@ func TestTextBoxMetrics(t *testing.T) {
 		`{"type":"text","id":"u","text":"一","css":{"fontSize":"20rpx","lineHeight":2}}`,
 	)
 	got := layoutBoxes(t, p, 0)
-	want := []viewRect{
-		{left: 94, top: 46, right: 166, bottom: 114, width: 60, height: 60},
-		{left: 0, top: 0, right: 100, bottom: 40, width: 100, height: 40},
-		{left: 0, top: 0, right: 20, bottom: 40, width: 20, height: 40},
+	want := []palette.Rect{
+		{Left: 94, Top: 46, Right: 166, Bottom: 114, Width: 60, Height: 60},
+		{Left: 0, Top: 0, Right: 100, Bottom: 40, Width: 100, Height: 40},
+		{Left: 0, Top: 0, Right: 20, Bottom: 40, Width: 20, Height: 40},
 	}
 	for i := range want {
 		if got[i] != want[i] {

@@ -9,11 +9,13 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/wxposter/wxposter/poster/palette"
 )
 
 // FuzzParsePalette parses arbitrary input and renders what parses, small,
-// under a 2 s deadline: nothing may panic, and every error of ParsePalette
-// and Fill must be a *PaletteError (or a *MissingVariableError).
+// under a 2 s deadline: nothing may panic, and every error of palette.Parse
+// and Fill must be a *palette.Error (or a *MissingVariableError).
 func FuzzParsePalette(f *testing.F) {
 	files, _ := filepath.Glob("testdata/palettes/*.json")
 	for _, file := range files {
@@ -39,11 +41,11 @@ func FuzzParsePalette(f *testing.F) {
 		return testAvatar(16+len(url)%40, 12+len(url)%30), nil
 	})
 	f.Fuzz(func(t *testing.T, data []byte) {
-		p, err := ParsePalette(data)
+		p, err := palette.Parse(data)
 		if err != nil {
-			var pe *PaletteError
+			var pe *palette.Error
 			if !errors.As(err, &pe) {
-				t.Fatalf("ParsePalette error %T %v is not a *PaletteError", err, err)
+				t.Fatalf("palette.Parse error %T %v is not a *palette.Error", err, err)
 			}
 			return
 		}
@@ -53,7 +55,7 @@ func FuzzParsePalette(f *testing.F) {
 		}
 		q, err := p.Fill(vals)
 		if err != nil {
-			var pe *PaletteError
+			var pe *palette.Error
 			if !errors.As(err, &pe) {
 				t.Fatalf("Fill error %T %v", err, err)
 			}

@@ -13,6 +13,8 @@ import (
 	"testing"
 
 	"github.com/wxposter/wxposter/internal/golden"
+
+	"github.com/wxposter/wxposter/poster/palette"
 )
 
 // The golden tolerance is internal/golden's: ≥ 99.5 % of pixels within ±8
@@ -85,9 +87,9 @@ func photoImage(w, h int) *image.RGBA {
 			}
 			n := rng.NormFloat64() * 4
 			i := img.PixOffset(x, y)
-			img.Pix[i+0] = clampByte(r + n)
-			img.Pix[i+1] = clampByte(g + n)
-			img.Pix[i+2] = clampByte(b + n)
+			img.Pix[i+0] = palette.ClampByte(r + n)
+			img.Pix[i+1] = palette.ClampByte(g + n)
+			img.Pix[i+2] = palette.ClampByte(b + n)
 			img.Pix[i+3] = 0xff
 		}
 	}
@@ -118,7 +120,7 @@ func renderTestPalette(tb testing.TB, r *Renderer, file string, width int) *imag
 	if err != nil {
 		tb.Fatal(err)
 	}
-	p, err := ParsePalette(data)
+	p, err := palette.Parse(data)
 	if err != nil {
 		tb.Fatalf("%s: %v", file, err)
 	}

@@ -8,16 +8,19 @@ import (
 	"sync"
 
 	"golang.org/x/sync/errgroup"
+
+	"github.com/wxposter/wxposter/poster/imagesrc"
+	"github.com/wxposter/wxposter/poster/palette"
 )
 
-var _ ImageLoader = (*Loader)(nil)
+var _ ImageLoader = (*imagesrc.Loader)(nil)
 
 // maxConcurrentLoads bounds the image loads of one render.
 const maxConcurrentLoads = 4
 
 // loadPaletteImages loads every distinct image URL of p (background and
 // image views) concurrently. Errors name the field the URL came from.
-func loadPaletteImages(ctx context.Context, p *Palette, l ImageLoader) (map[string]image.Image, error) {
+func loadPaletteImages(ctx context.Context, p *palette.Palette, l ImageLoader) (map[string]image.Image, error) {
 	paths := map[string]string{} // url → first field naming it
 	var urls []string
 	addURL := func(u, path string) {
@@ -29,10 +32,10 @@ func loadPaletteImages(ctx context.Context, p *Palette, l ImageLoader) (map[stri
 			urls = append(urls, u)
 		}
 	}
-	addURL(p.Background().url, "background")
+	addURL(p.Background().URL, "background")
 	for _, v := range p.Views() {
-		if v.typ == typeImage {
-			addURL(v.url, v.path+".url")
+		if v.Type == palette.TypeImage {
+			addURL(v.URL, v.Path+".url")
 		}
 	}
 	if len(urls) == 0 {

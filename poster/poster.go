@@ -1,17 +1,15 @@
-// Package poster renders WeChat mini-program share posters: it composes a
-// mini-program code, an avatar and Chinese text onto a template and encodes the
-// result.
+// Package poster renders WeChat mini-program share posters: it draws a
+// Painter palette (package palette) or the built-in default template onto an
+// *image.RGBA and encodes the result as JPEG or PNG.
 //
-// Templates are Painter palettes (JSON; see docs/templates.md): ParsePalette
-// validates one, Fill puts a job's data into its {{placeholders}} and
-// RenderPalette draws it. RenderDefault draws the built-in template.
+// RenderPalette draws a filled palette; RenderDefault draws the built-in
+// template. Text comes laid out from package text and images from an
+// ImageLoader (package imagesrc has the production one).
 //
 // Everything is drawn by hand on an *image.RGBA so that each step hits a fast
-// path of image/draw or golang.org/x/image/draw. Text is shaped with go-text
-// (HarfBuzz), falls back to Noto Color Emoji for emoji, is broken into lines
-// with CJK rules, and its glyphs are rasterised with x/image/vector into a
-// cache shared by all renders. Fonts, template backgrounds and masks are
-// prepared once in New.
+// path of image/draw or golang.org/x/image/draw: shapes, borders, gradients,
+// shadows and rotation here, glyphs from text's shared cache. Fonts, template
+// backgrounds and masks are prepared once in New.
 package poster
 
 import (
@@ -21,6 +19,8 @@ import (
 	"sync"
 
 	"golang.org/x/image/vector"
+
+	"github.com/wxposter/wxposter/poster/text"
 )
 
 // RendererVersion changes whenever the pixels of a rendered poster change, so
@@ -67,11 +67,11 @@ func WithLogger(l *slog.Logger) Option {
 // Renderer draws posters. It is safe for concurrent use.
 type Renderer struct {
 	log   *slog.Logger
-	fonts *fonts
+	fonts *text.Fonts
 	// scratch pools per-goroutine state: go-text faces and the shaper
 	// cache and are not safe for concurrent use, while the parsed fonts are.
 	scratch sync.Pool
-	glyphs  *glyphCache
+	glyphs  *text.GlyphCache
 	def     *defaultTemplate
 }
 
@@ -82,12 +82,12 @@ func New(opts ...Option) (*Renderer, error) {
 	for _, opt := range opts {
 		opt(&o)
 	}
-	fs, err := loadFonts(fontFiles{o.regularFont, o.boldFont, o.emojiFont}, o.logger)
+	fs, err := text.LoadFonts(text.FontFiles{Regular: o.regularFont, Bold: o.boldFont, Emoji: o.emojiFont}, o.logger)
 	if err != nil {
 		return nil, err
 	}
-	r := &Renderer{log: o.logger, fonts: fs, glyphs: newGlyphCache(glyphCacheBytes)}
-	r.scratch.New = func() any { return &scratch{faces: newFaceSet(fs)} }
+	r := &Renderer{log: o.logger, fonts: fs, glyphs: text.NewGlyphCache(text.GlyphCacheBytes)}
+	r.scratch.New = func() any { return &scratch{faces: text.NewFaces(fs)} }
 
 	sc := r.getScratch()
 	defer r.putScratch(sc)
@@ -103,6 +103,6 @@ func (r *Renderer) putScratch(s *scratch) { r.scratch.Put(s) }
 // scratch is the state of one render that is not safe for concurrent use:
 // the text faces and a rasterizer for shapes.
 type scratch struct {
-	faces  *faceSet
+	faces  *text.Faces
 	raster vector.Rasterizer
 }

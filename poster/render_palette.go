@@ -11,6 +11,9 @@ import (
 	"time"
 
 	"golang.org/x/image/vector"
+
+	"github.com/wxposter/wxposter/poster/palette"
+	"github.com/wxposter/wxposter/poster/text"
 )
 
 // defaultFontRpx is Painter's default fontSize.
@@ -36,15 +39,15 @@ type PaletteInput struct {
 // flattens it onto white. Images are loaded first, concurrently, through
 // in.Images; a failed load fails the render (errors wrap the loader's).
 // ctx is checked between views; once it is done, ctx.Err() is returned.
-// Limits broken at this scale (sizes, fonts, shadows) are *PaletteError.
-func (r *Renderer) RenderPalette(ctx context.Context, p *Palette, in PaletteInput) (*image.RGBA, error) {
+// Limits broken at this scale (sizes, fonts, shadows) are *palette.Error.
+func (r *Renderer) RenderPalette(ctx context.Context, p *palette.Palette, in PaletteInput) (*image.RGBA, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	if p == nil {
 		return nil, errors.New("poster: RenderPalette: nil palette")
 	}
-	size, k, err := p.outputSize(max(in.WidthPixels, 0))
+	size, k, err := p.OutputSize(max(in.WidthPixels, 0))
 	if err != nil {
 		return nil, err
 	}
@@ -58,7 +61,7 @@ func (r *Renderer) RenderPalette(ctx context.Context, p *Palette, in PaletteInpu
 	rc := &renderCtx{
 		r: r, fs: sc.faces, sc: sc, p: p, in: in, k: k, images: images,
 		w: float64(size.X), h: float64(size.Y),
-		rects: make([]viewRect, 0, len(p.Views())),
+		rects: make([]palette.Rect, 0, len(p.Views())),
 	}
 	dst := image.NewRGBA(image.Rect(0, 0, size.X, size.Y))
 	rc.background(dst)
@@ -71,7 +74,7 @@ func (r *Renderer) RenderPalette(ctx context.Context, p *Palette, in PaletteInpu
 		}
 	}
 	if len(p.BorderRadius()) > 0 {
-		env := &lengthEnv{k: k, base: min(rc.w, rc.h)}
+		env := &palette.Env{K: k, Base: min(rc.w, rc.h)}
 		rad, err := rc.radii(p.BorderRadius(), env, "borderRadius", rc.w, rc.h)
 		if err != nil {
 			return nil, err
@@ -88,37 +91,37 @@ func (r *Renderer) RenderPalette(ctx context.Context, p *Palette, in PaletteInpu
 // renderCtx is the state of one RenderPalette.
 type renderCtx struct {
 	r      *Renderer
-	fs     *faceSet
+	fs     *text.Faces
 	sc     *scratch
-	p      *Palette
+	p      *palette.Palette
 	in     PaletteInput
 	k      float64 // output px per rpx
 	w, h   float64 // canvas size
-	rects  []viewRect
+	rects  []palette.Rect
 	images map[string]image.Image
 }
 
 func (rc *renderCtx) raster() *vector.Rasterizer { return &rc.sc.raster }
 
-func (rc *renderCtx) env(base float64) *lengthEnv {
-	return &lengthEnv{k: rc.k, base: base, rects: rc.rects}
+func (rc *renderCtx) env(base float64) *palette.Env {
+	return &palette.Env{K: rc.k, Base: base, Rects: rc.rects}
 }
 
-// length resolves l, naming path.field in errors.
-func (rc *renderCtx) length(l length, base float64, path string) (float64, error) {
-	v, err := l.resolve(rc.env(base))
+// Length resolves l, naming path.field in errors.
+func (rc *renderCtx) length(l palette.Length, base float64, path string) (float64, error) {
+	v, err := l.Resolve(rc.env(base))
 	if err != nil {
-		return 0, &PaletteError{path, err.Error()}
+		return 0, &palette.Error{Path: path, Rule: err.Error()}
 	}
 	return v, nil
 }
 
-func (rc *renderCtx) radii(ls []length, env *lengthEnv, path string, w, h float64) (radii, error) {
+func (rc *renderCtx) radii(ls []palette.Length, env *palette.Env, path string, w, h float64) (radii, error) {
 	var r radii
 	for i, l := range ls {
-		v, err := l.resolve(env)
+		v, err := l.Resolve(env)
 		if err != nil {
-			return r, &PaletteError{path, err.Error()}
+			return r, &palette.Error{Path: path, Rule: err.Error()}
 		}
 		r[i] = v
 	}
@@ -134,14 +137,14 @@ func (rc *renderCtx) background(dst *image.RGBA) {
 	bg := rc.p.Background()
 	b := dst.Bounds()
 	switch {
-	case bg.url != "":
-		if img := rc.images[bg.url]; img != nil {
+	case bg.URL != "":
+		if img := rc.images[bg.URL]; img != nil {
 			drawScaled(dst, b, img, img.Bounds(), draw.Src)
 		}
-	case bg.paint.kind == paintColor:
-		fillUniform(dst, b, premul(bg.paint.color))
-	case bg.paint.kind == paintGradient:
-		renderGradient(bg.paint.grad, dst, b, rectFOf(b), rc.k)
+	case bg.Paint.Kind == palette.PaintColor:
+		fillUniform(dst, b, palette.Premul(bg.Paint.Color))
+	case bg.Paint.Kind == palette.PaintGradient:
+		renderGradient(bg.Paint.Grad, dst, b, rectFOf(b), rc.k)
 	}
 }
 
@@ -164,21 +167,21 @@ type resolvedShadow struct {
 
 // drawView lays out view i, records its box for later calc() references,
 // and paints it.
-func (rc *renderCtx) drawView(dst *image.RGBA, i int, v *view) error {
+func (rc *renderCtx) drawView(dst *image.RGBA, i int, v *palette.View) error {
 	vd, err := rc.layoutView(v)
 	if err != nil {
 		return err
 	}
-	rc.rects = append(rc.rects, viewRect{
-		left: vd.outer.x, top: vd.outer.y,
-		right: vd.outer.x + vd.outer.w, bottom: vd.outer.y + vd.outer.h,
-		width: vd.natural, height: vd.box.h,
+	rc.rects = append(rc.rects, palette.Rect{
+		Left: vd.outer.x, Top: vd.outer.y,
+		Right: vd.outer.x + vd.outer.w, Bottom: vd.outer.y + vd.outer.h,
+		Width: vd.natural, Height: vd.box.h,
 	})
 	if vd.paint == nil {
 		return nil
 	}
-	c := v.css
-	if c.rotate == 0 && vd.shadow == nil {
+	c := v.CSS
+	if c.Rotate == 0 && vd.shadow == nil {
 		return vd.paint(dst)
 	}
 	// Rotated or shadowed views are painted into a layer first, big enough
@@ -197,10 +200,10 @@ func (rc *renderCtx) drawView(dst *image.RGBA, i int, v *view) error {
 	}
 	// The pivot is the centre of the padded box (CSS's border box).
 	cx, cy := vd.outer.x+vd.outer.w/2, vd.outer.y+vd.outer.h/2
-	if c.rotate == 0 {
+	if c.Rotate == 0 {
 		L = L.Intersect(canvas.Inset(-margin))
 	} else {
-		L = L.Intersect(rotatedBounds(canvas, cx, cy, -c.rotate).Inset(-margin))
+		L = L.Intersect(rotatedBounds(canvas, cx, cy, -c.Rotate).Inset(-margin))
 	}
 	if L.Empty() {
 		return nil
@@ -212,11 +215,11 @@ func (rc *renderCtx) drawView(dst *image.RGBA, i int, v *view) error {
 	if s := vd.shadow; s != nil {
 		layer = withShadow(layer, s)
 	}
-	if c.rotate == 0 {
+	if c.Rotate == 0 {
 		draw.Draw(dst, L, layer, L.Min, draw.Over)
 		return nil
 	}
-	drawRotated(dst, layer, cx, cy, c.rotate)
+	drawRotated(dst, layer, cx, cy, c.Rotate)
 	return nil
 }
 
@@ -228,12 +231,12 @@ func abs(x int) int {
 }
 
 // layoutView resolves the view's size, position and decorations.
-func (rc *renderCtx) layoutView(v *view) (*viewDraw, error) {
-	c := v.css
-	path := v.path + ".css."
+func (rc *renderCtx) layoutView(v *palette.View) (*viewDraw, error) {
+	c := v.CSS
+	path := v.Path + ".css."
 	vd := &viewDraw{}
 	var pads [4]float64
-	for i, l := range c.padding {
+	for i, l := range c.Padding {
 		p, err := rc.length(l, 0, path+"padding")
 		if err != nil {
 			return nil, err
@@ -242,81 +245,81 @@ func (rc *renderCtx) layoutView(v *view) (*viewDraw, error) {
 	}
 	var w, h float64
 	var err error
-	var text *textBox
-	switch v.typ {
-	case typeText, typeInlineText:
-		if text, err = rc.layoutTextView(v, pads); err != nil {
+	var tb *textBox
+	switch v.Type {
+	case palette.TypeText, palette.TypeInlineText:
+		if tb, err = rc.layoutTextView(v, pads); err != nil {
 			return nil, err
 		}
-		w, h = text.w, text.h
-	case typeImage:
+		w, h = tb.w, tb.h
+	case palette.TypeImage:
 		if w, h, err = rc.imageSize(v); err != nil {
 			return nil, err
 		}
 	default:
-		if w, err = rc.length(c.width, rc.w, path+"width"); err != nil {
+		if w, err = rc.length(c.Width, rc.w, path+"width"); err != nil {
 			return nil, err
 		}
-		if h, err = rc.length(c.height, rc.h, path+"height"); err != nil {
+		if h, err = rc.length(c.Height, rc.h, path+"height"); err != nil {
 			return nil, err
 		}
 	}
 	w, h = max(w, 0), max(h, 0)
-	if w > maxViewSidePx || h > maxViewSidePx {
-		return nil, &PaletteError{v.path + ".css", fmt.Sprintf("the view is %.0f×%.0f px, more than %d px on a side", w, h, maxViewSidePx)}
+	if w > palette.MaxViewSidePx || h > palette.MaxViewSidePx {
+		return nil, &palette.Error{Path: v.Path + ".css", Rule: fmt.Sprintf("the view is %.0f×%.0f px, more than %d px on a side", w, h, palette.MaxViewSidePx)}
 	}
 	if vd.box, err = rc.place(v, w, h); err != nil {
 		return nil, err
 	}
 	vd.natural = w
-	if text != nil {
-		vd.natural = text.natural
+	if tb != nil {
+		vd.natural = tb.natural
 		// Descenders below Painter's box, wide emoji, strokes and shadows of
 		// glyphs stay within about half an em of the box.
-		vd.inkPad = 0.6*text.lay.maxSize() + 2
+		vd.inkPad = 0.6*tb.lay.MaxSize() + 2
 	}
 	vd.outer = rectF{vd.box.x - pads[3], vd.box.y - pads[0], w + pads[1] + pads[3], h + pads[0] + pads[2]}
 	base := min(vd.outer.w, vd.outer.h)
-	if vd.rad, err = rc.radii(c.borderRadius, rc.env(base), path+"borderRadius", vd.outer.w, vd.outer.h); err != nil {
+	if vd.rad, err = rc.radii(c.BorderRadius, rc.env(base), path+"borderRadius", vd.outer.w, vd.outer.h); err != nil {
 		return nil, err
 	}
-	if c.borderWidth.set() {
-		if vd.bw, err = rc.length(c.borderWidth, base, path+"borderWidth"); err != nil {
+	if c.BorderWidth.Set() {
+		if vd.bw, err = rc.length(c.BorderWidth, base, path+"borderWidth"); err != nil {
 			return nil, err
 		}
-		if vd.bw > maxBorderPx {
-			return nil, &PaletteError{path + "borderWidth", fmt.Sprintf("is %.0f px at this scale, more than %d", vd.bw, maxBorderPx)}
+		if vd.bw > palette.MaxBorderPx {
+			return nil, &palette.Error{Path: path + "borderWidth", Rule: fmt.Sprintf("is %.0f px at this scale, more than %d", vd.bw, palette.MaxBorderPx)}
 		}
 		vd.bw = max(vd.bw, 0)
 	}
-	if c.shadow != nil {
-		if vd.shadow, err = rc.shadow(c.shadow, path+"shadow"); err != nil {
+	if c.Shadow != nil {
+		if vd.shadow, err = rc.shadow(c.Shadow, path+"shadow"); err != nil {
 			return nil, err
 		}
 	}
-	vd.paint, err = rc.painter(v, vd, text)
+	vd.paint, err = rc.painter(v, vd, tb)
 	return vd, err
 }
 
 // place positions a w×h box: x from right (anchored at W − right, aligned
 // right by default), else left, else 0; y likewise from bottom or top.
 // align and verticalAlign say which part of the box sits at the anchor.
-func (rc *renderCtx) place(v *view, w, h float64) (rectF, error) {
-	c := v.css
-	path := v.path + ".css."
-	axis := func(nearL, farL length, near, far string, size, extent float64, al hAlign) (float64, error) {
+func (rc *renderCtx) place(v *palette.View, w, h float64) (rectF, error) {
+	c := v.CSS
+	path := v.Path + ".css."
+	axis := func(nearL, farL palette.Length, near, far string, size, extent float64, al palette.Align) (float64, error) {
 		var anchor float64
 		switch {
-		case farL.set():
+		case farL.Set():
 			d, err := rc.length(farL, size, path+far)
 			if err != nil {
 				return 0, err
 			}
 			anchor = size - d
-			if al == alignDefault {
-				al = alignEnd
+			if al == palette.AlignDefault {
+				al = palette.AlignEnd
 			}
-		case nearL.set():
+		case nearL.Set():
 			d, err := rc.length(nearL, size, path+near)
 			if err != nil {
 				return 0, err
@@ -324,33 +327,33 @@ func (rc *renderCtx) place(v *view, w, h float64) (rectF, error) {
 			anchor = d
 		}
 		switch al {
-		case alignMiddle:
+		case palette.AlignMiddle:
 			return anchor - extent/2, nil
-		case alignEnd:
+		case palette.AlignEnd:
 			return anchor - extent, nil
 		}
 		return anchor, nil
 	}
-	x, err := axis(c.left, c.right, "left", "right", rc.w, w, c.align)
+	x, err := axis(c.Left, c.Right, "left", "right", rc.w, w, c.Align)
 	if err != nil {
 		return rectF{}, err
 	}
-	y, err := axis(c.top, c.bottom, "top", "bottom", rc.h, h, c.verticalAlign)
+	y, err := axis(c.Top, c.Bottom, "top", "bottom", rc.h, h, c.VerticalAlign)
 	if err != nil {
 		return rectF{}, err
 	}
-	if math.Abs(x) > maxViewSidePx*4 || math.Abs(y) > maxViewSidePx*4 {
-		return rectF{}, &PaletteError{v.path + ".css", "the view is placed too far off the canvas"}
+	if math.Abs(x) > palette.MaxViewSidePx*4 || math.Abs(y) > palette.MaxViewSidePx*4 {
+		return rectF{}, &palette.Error{Path: v.Path + ".css", Rule: "the view is placed too far off the canvas"}
 	}
 	return rectF{x, y, w, h}, nil
 }
 
-func (rc *renderCtx) shadow(s *shadowSpec, path string) (*resolvedShadow, error) {
+func (rc *renderCtx) shadow(s *palette.Shadow, path string) (*resolvedShadow, error) {
 	var out resolvedShadow
 	for _, f := range []struct {
-		l   length
+		l   palette.Length
 		dst *float64
-	}{{s.x, &out.dx}, {s.y, &out.dy}, {s.blur, &out.blur}} {
+	}{{s.X, &out.dx}, {s.Y, &out.dy}, {s.Blur, &out.blur}} {
 		v, err := rc.length(f.l, 0, path)
 		if err != nil {
 			return nil, err
@@ -358,39 +361,39 @@ func (rc *renderCtx) shadow(s *shadowSpec, path string) (*resolvedShadow, error)
 		*f.dst = v
 	}
 	switch {
-	case out.blur > maxBlurPx:
-		return nil, &PaletteError{path, fmt.Sprintf("blur is %.0f px at this scale, more than %d", out.blur, maxBlurPx)}
-	case math.Abs(out.dx) > maxShadowOffsetPx || math.Abs(out.dy) > maxShadowOffsetPx:
-		return nil, &PaletteError{path, fmt.Sprintf("offset is more than %d px at this scale", maxShadowOffsetPx)}
-	case s.color.A == 0:
+	case out.blur > palette.MaxBlurPx:
+		return nil, &palette.Error{Path: path, Rule: fmt.Sprintf("blur is %.0f px at this scale, more than %d", out.blur, palette.MaxBlurPx)}
+	case math.Abs(out.dx) > palette.MaxShadowOffsetPx || math.Abs(out.dy) > palette.MaxShadowOffsetPx:
+		return nil, &palette.Error{Path: path, Rule: fmt.Sprintf("offset is more than %d px at this scale", palette.MaxShadowOffsetPx)}
+	case s.Color.A == 0:
 		return nil, nil
 	}
 	out.blur = max(out.blur, 0)
-	out.color = s.color
+	out.color = s.Color
 	return &out, nil
 }
 
 // imageSize is the box of an image view: css width and height, or the
 // natural size for "auto" (or unset) sides. The natural size counts image
 // pixels as device pixels at 2×: N px wide is N/2 px, that is N rpx.
-func (rc *renderCtx) imageSize(v *view) (float64, float64, error) {
-	c := v.css
-	path := v.path + ".css."
+func (rc *renderCtx) imageSize(v *palette.View) (float64, float64, error) {
+	c := v.CSS
+	path := v.Path + ".css."
 	var nat image.Point
-	if img := rc.images[v.url]; img != nil {
+	if img := rc.images[v.URL]; img != nil {
 		nat = img.Bounds().Size()
 	}
-	autoW := c.widthAuto || !c.width.set() || c.mode == modeAuto
-	autoH := c.heightAuto || !c.height.set() || c.mode == modeAuto
+	autoW := c.WidthAuto || !c.Width.Set() || c.Mode == palette.ModeAuto
+	autoH := c.HeightAuto || !c.Height.Set() || c.Mode == palette.ModeAuto
 	var w, h float64
 	var err error
 	if !autoW {
-		if w, err = rc.length(c.width, rc.w, path+"width"); err != nil {
+		if w, err = rc.length(c.Width, rc.w, path+"width"); err != nil {
 			return 0, 0, err
 		}
 	}
 	if !autoH {
-		if h, err = rc.length(c.height, rc.h, path+"height"); err != nil {
+		if h, err = rc.length(c.Height, rc.h, path+"height"); err != nil {
 			return 0, 0, err
 		}
 	}
@@ -406,69 +409,69 @@ func (rc *renderCtx) imageSize(v *view) (float64, float64, error) {
 }
 
 // painter returns what draws the view, or nil if it draws nothing.
-func (rc *renderCtx) painter(v *view, vd *viewDraw, text *textBox) (func(*image.RGBA) error, error) {
-	c := v.css
+func (rc *renderCtx) painter(v *palette.View, vd *viewDraw, tb *textBox) (func(*image.RGBA) error, error) {
+	c := v.CSS
 	z := rc.raster()
 	box, outer := snap(vd.box), snap(vd.outer)
 	border := func(dst *image.RGBA) {
-		drawBorder(dst, z, outer, vd.rad, vd.bw, c.borderColor, c.borderStyle)
+		drawBorder(dst, z, outer, vd.rad, vd.bw, c.BorderColor, c.BorderStyle)
 	}
-	switch v.typ {
-	case typeRect:
-		fill := c.color
-		if !fill.isSet() {
-			fill = c.background
+	switch v.Type {
+	case palette.TypeRect:
+		fill := c.Color
+		if !fill.IsSet() {
+			fill = c.Background
 		}
 		return func(dst *image.RGBA) error {
 			fillShape(dst, z, outer, vd.rad, fill, rc.k)
 			border(dst)
 			return nil
 		}, nil
-	case typeText, typeInlineText:
+	case palette.TypeText, palette.TypeInlineText:
 		return func(dst *image.RGBA) error {
-			fillShape(dst, z, outer, vd.rad, c.background, rc.k)
-			rc.r.drawText(dst, rc.fs, text.lay, vd.box.x, vd.box.y, vd.box.w, text.lineH, c.textAlign)
+			fillShape(dst, z, outer, vd.rad, c.Background, rc.k)
+			rc.r.drawText(dst, rc.fs, tb.lay, vd.box.x, vd.box.y, vd.box.w, tb.lineH, c.TextAlign)
 			border(dst)
 			return nil
 		}, nil
-	case typeImage:
-		img := rc.images[v.url]
+	case palette.TypeImage:
+		img := rc.images[v.URL]
 		if img == nil {
 			return nil, nil
 		}
 		return func(dst *image.RGBA) error {
-			fillShape(dst, z, box, vd.rad, c.background, rc.k) // shows around aspectFit and through transparency
-			drawImageBox(dst, z, box, vd.rad, img, c.mode)
+			fillShape(dst, z, box, vd.rad, c.Background, rc.k) // shows around aspectFit and through transparency
+			drawImageBox(dst, z, box, vd.rad, img, c.Mode)
 			border(dst)
 			return nil
 		}, nil
-	case typeQRCode:
-		if v.content == "" {
+	case palette.TypeQRCode:
+		if v.Content == "" {
 			return nil, nil
 		}
-		if len(v.content) > maxQRBytes {
-			return nil, &PaletteError{v.path + ".content", fmt.Sprintf("is %d bytes, more than a QR code holds (%d)", len(v.content), maxQRBytes)}
+		if len(v.Content) > palette.MaxQRBytes {
+			return nil, &palette.Error{Path: v.Path + ".content", Rule: fmt.Sprintf("is %d bytes, more than a QR code holds (%d)", len(v.Content), palette.MaxQRBytes)}
 		}
-		fg := c.color
-		if !fg.isSet() {
-			fg = paint{kind: paintColor, color: color.NRGBA{0, 0, 0, 0xff}}
+		fg := c.Color
+		if !fg.IsSet() {
+			fg = palette.Paint{Kind: palette.PaintColor, Color: color.NRGBA{0, 0, 0, 0xff}}
 		}
 		return func(dst *image.RGBA) error {
-			fillShape(dst, z, box, vd.rad, c.background, rc.k)
-			if err := drawQR(dst, box, v.content, fg); err != nil {
-				return &PaletteError{v.path + ".content", "cannot be encoded as a QR code: " + err.Error()}
+			fillShape(dst, z, box, vd.rad, c.Background, rc.k)
+			if err := drawQR(dst, box, v.Content, fg); err != nil {
+				return &palette.Error{Path: v.Path + ".content", Rule: "cannot be encoded as a QR code: " + err.Error()}
 			}
 			border(dst)
 			return nil
 		}, nil
-	case typeWxacode:
+	case palette.TypeWxacode:
 		code := rc.in.Code
 		if code == nil || code.Bounds().Empty() {
-			return nil, fmt.Errorf("poster: %s draws the mini-program code: %w", v.path, ErrNoCode)
+			return nil, fmt.Errorf("poster: %s draws the mini-program code: %w", v.Path, ErrNoCode)
 		}
 		return func(dst *image.RGBA) error {
-			fillShape(dst, z, box, vd.rad, c.background, rc.k)
-			drawImageBox(dst, z, box, vd.rad, code, modeAspectFit)
+			fillShape(dst, z, box, vd.rad, c.Background, rc.k)
+			drawImageBox(dst, z, box, vd.rad, code, palette.ModeAspectFit)
 			border(dst)
 			return nil
 		}, nil

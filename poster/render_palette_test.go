@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/wxposter/wxposter/poster/palette"
 )
 
 // BenchmarkRender renders the reference poster (testdata/palettes/reference.json):
@@ -22,7 +24,7 @@ func BenchmarkRender(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	p, err := ParsePalette(data)
+	p, err := palette.Parse(data)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -44,9 +46,9 @@ func BenchmarkRender(b *testing.B) {
 
 func renderJSON(t *testing.T, js string, in PaletteInput) (*image.RGBA, error) {
 	t.Helper()
-	p, err := ParsePalette([]byte(js))
+	p, err := palette.Parse([]byte(js))
 	if err != nil {
-		t.Fatalf("ParsePalette: %v", err)
+		t.Fatalf("palette.Parse: %v", err)
 	}
 	return newTestRenderer(t).RenderPalette(context.Background(), p, in)
 }
@@ -322,9 +324,9 @@ func TestRenderPaletteErrors(t *testing.T) {
 		if tt.want != nil && !errors.Is(err, tt.want) {
 			t.Errorf("%s: %v does not wrap %v", tt.name, err, tt.want)
 		}
-		var pe *PaletteError
+		var pe *palette.Error
 		if tt.path != "" && (!errors.As(err, &pe) || pe.Path != tt.path) {
-			t.Errorf("%s: %v, want a PaletteError on %s", tt.name, err, tt.path)
+			t.Errorf("%s: %v, want a palette.Error on %s", tt.name, err, tt.path)
 		}
 	}
 }
@@ -335,7 +337,7 @@ func (f loaderFunc) Load(ctx context.Context, url string) (image.Image, error) {
 
 func TestRenderPaletteContext(t *testing.T) {
 	r := newTestRenderer(t)
-	p, err := ParsePalette([]byte(`{"width":"100rpx","height":"100rpx","views":[{"type":"image","url":"https://img.test/a.png"},{"type":"text","text":"x"}]}`))
+	p, err := palette.Parse([]byte(`{"width":"100rpx","height":"100rpx","views":[{"type":"image","url":"https://img.test/a.png"},{"type":"text","text":"x"}]}`))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,8 @@ import (
 	"math"
 
 	"golang.org/x/image/vector"
+
+	"github.com/wxposter/wxposter/poster/palette"
 )
 
 // radii are corner radii in px: top-left, top-right, bottom-right, bottom-left.
@@ -140,20 +142,20 @@ func compositeRounded(dst *image.RGBA, z *vector.Rasterizer, box image.Rectangle
 }
 
 // fillShape fills the rounded rectangle box with p.
-func fillShape(dst *image.RGBA, z *vector.Rasterizer, box image.Rectangle, r radii, p paint, k float64) {
+func fillShape(dst *image.RGBA, z *vector.Rasterizer, box image.Rectangle, r radii, p palette.Paint, k float64) {
 	vis := box.Intersect(dst.Bounds())
 	if vis.Empty() {
 		return
 	}
-	switch p.kind {
-	case paintColor:
-		if p.color.A == 0 {
+	switch p.Kind {
+	case palette.PaintColor:
+		if p.Color.A == 0 {
 			return
 		}
-		compositeRounded(dst, z, box, r, image.NewUniform(premul(p.color)), image.Point{})
-	case paintGradient:
+		compositeRounded(dst, z, box, r, image.NewUniform(palette.Premul(p.Color)), image.Point{})
+	case palette.PaintGradient:
 		tmp := image.NewRGBA(vis)
-		renderGradient(p.grad, tmp, vis, rectFOf(box), k)
+		renderGradient(p.Grad, tmp, vis, rectFOf(box), k)
 		compositeRounded(dst, z, box, r, tmp, box.Min)
 	}
 }
@@ -166,13 +168,13 @@ func rectFOf(r image.Rectangle) rectF {
 func snap(b rectF) image.Rectangle {
 	x0, y0 := math.Round(b.x), math.Round(b.y)
 	x1, y1 := math.Round(b.x+b.w), math.Round(b.y+b.h)
-	clampI := func(v float64) int { return int(min(max(v, -maxViewSidePx), maxViewSidePx)) }
+	clampI := func(v float64) int { return int(min(max(v, -palette.MaxViewSidePx), palette.MaxViewSidePx)) }
 	return image.Rect(clampI(x0), clampI(y0), clampI(x1), clampI(y1))
 }
 
 // drawBorder strokes a border of width bw outside box, as Painter does: the
 // box keeps its size and the border adds bw on each side.
-func drawBorder(dst *image.RGBA, z *vector.Rasterizer, box image.Rectangle, r radii, bw float64, c color.NRGBA, style borderStyle) {
+func drawBorder(dst *image.RGBA, z *vector.Rasterizer, box image.Rectangle, r radii, bw float64, c color.NRGBA, style palette.BorderStyle) {
 	if bw < 0.01 || c.A == 0 {
 		return
 	}
@@ -184,7 +186,7 @@ func drawBorder(dst *image.RGBA, z *vector.Rasterizer, box image.Rectangle, r ra
 	x0, y0, x1, y1 := float64(box.Min.X), float64(box.Min.Y), float64(box.Max.X), float64(box.Max.Y)
 	var m *image.Alpha
 	switch style {
-	case borderSolid:
+	case palette.BorderSolid:
 		m = newMask(z, region, func(z *vector.Rasterizer, o image.Point) {
 			addRoundedRect(z, x0-bw, y0-bw, x1+bw, y1+bw, r.grow(bw), o, false)
 			addRoundedRect(z, x0, y0, x1, y1, r, o, true)
@@ -193,14 +195,14 @@ func drawBorder(dst *image.RGBA, z *vector.Rasterizer, box image.Rectangle, r ra
 		h := bw / 2
 		path := roundedPolyline(x0-h, y0-h, x1+h, y1+h, r.grow(h))
 		m = newMask(z, region, func(z *vector.Rasterizer, o image.Point) {
-			if style == borderDotted {
+			if style == palette.BorderDotted {
 				addDots(z, path, bw, o)
 			} else {
 				addDashes(z, path, bw, bw*4/3, o)
 			}
 		})
 	}
-	drawMaskOver(dst, region, m, region.Min, premul(c))
+	drawMaskOver(dst, region, m, region.Min, palette.Premul(c))
 }
 
 type pt struct{ x, y float64 }

@@ -6,55 +6,58 @@ import (
 	"math"
 
 	"github.com/go-text/typesetting/font"
+
+	"github.com/wxposter/wxposter/poster/palette"
+	"github.com/wxposter/wxposter/poster/text"
 )
 
 // drawGlyph draws glyph gid of font f with its pen at (x, y), y the baseline.
-func (r *Renderer) drawGlyph(dst *image.RGBA, fs *faceSet, f fontID, gid font.GID, sty *textStyle, x, y float64) {
-	g, ix := r.glyphs.glyph(fs, f, gid, sty.size, sty.stroke, x)
-	at := image.Pt(int(ix), int(math.Round(y))).Add(g.off)
+func (r *Renderer) drawGlyph(dst *image.RGBA, fs *text.Faces, f text.FontID, gid font.GID, sty *text.Style, x, y float64) {
+	g, ix := r.glyphs.Glyph(fs, f, gid, sty.Size, sty.Stroke, x)
+	at := image.Pt(int(ix), int(math.Round(y))).Add(g.Off)
 	switch {
-	case g.mask != nil:
-		drawMaskOver(dst, image.Rectangle{at, at.Add(g.mask.Rect.Size())}, g.mask, image.Point{}, sty.color)
-	case g.rgba != nil:
-		rect := image.Rectangle{at, at.Add(g.rgba.Rect.Size())}
-		draw.Draw(dst, rect, g.rgba, image.Point{}, draw.Over)
+	case g.Mask != nil:
+		drawMaskOver(dst, image.Rectangle{at, at.Add(g.Mask.Rect.Size())}, g.Mask, image.Point{}, sty.Color)
+	case g.RGBA != nil:
+		rect := image.Rectangle{at, at.Add(g.RGBA.Rect.Size())}
+		draw.Draw(dst, rect, g.RGBA, image.Point{}, draw.Over)
 	}
 }
 
 // drawText draws lay into dst. Painter's metrics: line i's baseline is at
 // top + size + i×lineHeight, where size is the line's font size; lines are
 // aligned within [left, left+boxW].
-func (r *Renderer) drawText(dst *image.RGBA, fs *faceSet, lay *textLayout, left, top, boxW, lineHeight float64, align hAlign) {
-	if len(lay.lines) == 0 {
+func (r *Renderer) drawText(dst *image.RGBA, fs *text.Faces, lay *text.Layout, left, top, boxW, lineHeight float64, align palette.Align) {
+	if len(lay.Lines) == 0 {
 		return
 	}
 	b := dst.Bounds()
-	for i, ln := range lay.lines {
-		base := top + ln.size + float64(i)*lineHeight
-		if base-2*ln.size > float64(b.Max.Y) && lineHeight >= 0 {
+	for i, ln := range lay.Lines {
+		base := top + ln.Size + float64(i)*lineHeight
+		if base-2*ln.Size > float64(b.Max.Y) && lineHeight >= 0 {
 			break
 		}
-		if base+ln.size < float64(b.Min.Y) {
+		if base+ln.Size < float64(b.Min.Y) {
 			continue
 		}
 		x := left
 		switch align {
-		case alignMiddle:
-			x += (boxW - ln.width) / 2
-		case alignEnd:
-			x += boxW - ln.width
+		case palette.AlignMiddle:
+			x += (boxW - ln.Width) / 2
+		case palette.AlignEnd:
+			x += boxW - ln.Width
 		}
-		for _, g := range ln.glyphs {
-			sty := &lay.styles[g.style]
-			gx := x + g.x
-			if gx > float64(b.Max.X)+sty.size || gx < float64(b.Min.X)-3*sty.size {
+		for _, g := range ln.Glyphs {
+			sty := &lay.Styles[g.Style]
+			gx := x + g.X
+			if gx > float64(b.Max.X)+sty.Size || gx < float64(b.Min.X)-3*sty.Size {
 				continue
 			}
-			r.drawGlyph(dst, fs, g.font, g.gid, sty, gx, base+g.y)
+			r.drawGlyph(dst, fs, g.Font, g.GID, sty, gx, base+g.Y)
 		}
-		for _, d := range ln.decos {
-			sty := &lay.styles[d.style]
-			drawDecorations(dst, fs, sty, x+d.x0, x+d.x1, base)
+		for _, d := range ln.Decos {
+			sty := &lay.Styles[d.Style]
+			drawDecorations(dst, fs, sty, x+d.X0, x+d.X1, base)
 		}
 	}
 }
@@ -62,19 +65,19 @@ func (r *Renderer) drawText(dst *image.RGBA, fs *faceSet, lay *textLayout, left,
 // drawDecorations draws a style's lines under, over or through a run:
 // Painter's positions, except that the underline sits at the font's
 // underline position, clear of CJK glyphs, which reach below the baseline.
-func drawDecorations(dst *image.RGBA, fs *faceSet, sty *textStyle, x0, x1, base float64) {
-	th := sty.size / 13
-	under := fs.underlinePosition(sty.textFont())
+func drawDecorations(dst *image.RGBA, fs *text.Faces, sty *text.Style, x0, x1, base float64) {
+	th := sty.Size / 13
+	under := fs.UnderlinePosition(sty.Font())
 	for _, d := range []struct {
-		bit textDeco
+		bit palette.TextDeco
 		y   float64 // centre of the line
 	}{
-		{decoUnderline, base - under*sty.size + th/2},
-		{decoOverline, base - sty.size},
-		{decoLineThrough, base - sty.size/3},
+		{palette.DecoUnderline, base - under*sty.Size + th/2},
+		{palette.DecoOverline, base - sty.Size},
+		{palette.DecoLineThrough, base - sty.Size/3},
 	} {
-		if sty.deco&uint8(d.bit) != 0 {
-			fillRectAA(dst, x0, d.y-th/2, x1, d.y+th/2, sty.color)
+		if sty.Deco&uint8(d.bit) != 0 {
+			fillRectAA(dst, x0, d.y-th/2, x1, d.y+th/2, sty.Color)
 		}
 	}
 }
@@ -82,12 +85,12 @@ func drawDecorations(dst *image.RGBA, fs *faceSet, sty *textStyle, x0, x1, base 
 // lineHeightOf returns the distance between baselines for a css: its
 // lineHeight, a multiple of the font size, or the font size (Painter's
 // default).
-func lineHeightOf(css *viewCSS, fontSize float64, env *lengthEnv) (float64, error) {
+func lineHeightOf(css *palette.CSS, fontSize float64, env *palette.Env) (float64, error) {
 	switch {
-	case css.lineHeight.set():
-		return css.lineHeight.resolve(env)
-	case css.lineHeightMult > 0:
-		return css.lineHeightMult * fontSize, nil
+	case css.LineHeight.Set():
+		return css.LineHeight.Resolve(env)
+	case css.LineHeightMult > 0:
+		return css.LineHeightMult * fontSize, nil
 	}
 	return fontSize, nil
 }

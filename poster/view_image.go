@@ -9,6 +9,8 @@ import (
 	qrcode "github.com/skip2/go-qrcode"
 	xdraw "golang.org/x/image/draw"
 	"golang.org/x/image/vector"
+
+	"github.com/wxposter/wxposter/poster/palette"
 )
 
 // kernelScaleMaxPixels bounds the destination area scaled with CatmullRom,
@@ -125,16 +127,16 @@ func aspectFillSource(b image.Rectangle, bw, bh float64) image.Rectangle {
 
 // drawImageBox draws img into box with the given mode, clipped to the
 // rounded box.
-func drawImageBox(dst *image.RGBA, z *vector.Rasterizer, box image.Rectangle, r radii, img image.Image, mode imageMode) {
+func drawImageBox(dst *image.RGBA, z *vector.Rasterizer, box image.Rectangle, r radii, img image.Image, mode palette.ImageMode) {
 	sb := img.Bounds()
 	if sb.Empty() || box.Empty() {
 		return
 	}
 	sr, dr := sb, box
 	switch mode {
-	case modeAspectFill:
+	case palette.ModeAspectFill:
 		sr = aspectFillSource(sb, float64(box.Dx()), float64(box.Dy()))
-	case modeAspectFit:
+	case palette.ModeAspectFit:
 		dr = fitRect(box, sb)
 	}
 	if r.zero() {
@@ -153,7 +155,7 @@ func drawImageBox(dst *image.RGBA, z *vector.Rasterizer, box image.Rectangle, r 
 // drawQR encodes content at level M with no quiet zone and draws its
 // modules over the square min(w, h) at the box's top-left. Module edges are
 // rounded to whole pixels, so modules stay crisp and never leave seams.
-func drawQR(dst *image.RGBA, box image.Rectangle, content string, p paint) error {
+func drawQR(dst *image.RGBA, box image.Rectangle, content string, p palette.Paint) error {
 	q, err := qrcode.New(content, qrcode.Medium)
 	if err != nil {
 		return err
@@ -161,12 +163,12 @@ func drawQR(dst *image.RGBA, box image.Rectangle, content string, p paint) error
 	q.DisableBorder = true
 	bm := q.Bitmap()
 	n := len(bm)
-	if n == 0 || p.color.A == 0 {
+	if n == 0 || p.Color.A == 0 {
 		return nil
 	}
 	size := float64(min(box.Dx(), box.Dy()))
 	edge := func(i int) int { return int(math.Round(size * float64(i) / float64(n))) }
-	src := image.NewUniform(premul(p.color))
+	src := image.NewUniform(palette.Premul(p.Color))
 	for y, row := range bm {
 		y0, y1 := box.Min.Y+edge(y), box.Min.Y+edge(y+1)
 		for x := 0; x < n; {

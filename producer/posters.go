@@ -230,7 +230,7 @@ func (s *Server) validateData(data map[string]string, t *templates.Template) (st
 		}
 	}
 	for _, k := range t.ImageVariables {
-		// Palettes load images with poster.Loader, which also decodes data: URIs.
+		// Palettes load images with imagesrc.Loader, which also decodes data: URIs.
 		if rule := s.checkImageURL(data[k], t.Palette != nil); data[k] != "" && rule != "" {
 			return "data." + k, rule
 		}

@@ -8,7 +8,7 @@ import (
 
 	"github.com/hibiken/asynq"
 
-	"github.com/wxposter/wxposter/poster"
+	"github.com/wxposter/wxposter/poster/palette"
 	"github.com/wxposter/wxposter/templates"
 )
 
@@ -86,7 +86,7 @@ func TestView(t *testing.T) {
 
 func TestValidateData(t *testing.T) {
 	s := &Server{imageHosts: map[string]bool{"thirdwx.qlogo.cn": true, "127.0.0.1:9000": true}}
-	p, err := poster.ParsePalette([]byte(`{"width":"750rpx","height":"750rpx","views":[
+	p, err := palette.Parse([]byte(`{"width":"750rpx","height":"750rpx","views":[
 		{"type":"image","url":"{{avatar}}","css":{"width":"100rpx","height":"100rpx"}},
 		{"type":"text","text":"{{nickname}}"}]}`))
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/wxposter/wxposter/poster"
+	"github.com/wxposter/wxposter/poster/palette"
 	"github.com/wxposter/wxposter/templates"
 )
 
@@ -130,7 +131,7 @@ func (s *Server) putTemplate(w http.ResponseWriter, r *http.Request) {
 	t, change, err := ts.Put(r.Context(), name, body)
 	var (
 		ne *templates.NameError
-		pe *poster.PaletteError
+		pe *palette.Error
 	)
 	switch {
 	case errors.As(err, &ne):

@@ -17,6 +17,8 @@ import (
 
 	"github.com/wxposter/wxposter/internal/golden"
 	"github.com/wxposter/wxposter/poster"
+	"github.com/wxposter/wxposter/poster/imagesrc"
+	"github.com/wxposter/wxposter/poster/palette"
 )
 
 const examplesDir = "../examples/templates"
@@ -72,7 +74,7 @@ func TestExamplesRender(t *testing.T) {
 			if err := CheckName(name); err != nil {
 				t.Fatal(err)
 			}
-			p, err := poster.ParsePalette(raw)
+			p, err := palette.Parse(raw)
 			if err != nil {
 				t.Fatalf("%s: %v", f, err)
 			}
@@ -135,7 +137,7 @@ func (testImages) Load(_ context.Context, url string) (image.Image, error) {
 	case "test://product":
 		return productImage(), nil
 	}
-	return nil, fmt.Errorf("test image %q: %w", url, poster.ErrFetchRefused)
+	return nil, fmt.Errorf("test image %q: %w", url, imagesrc.ErrFetchRefused)
 }
 
 // avatarImage is a 240×240 portrait stand-in: a face with hair and

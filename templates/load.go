@@ -9,7 +9,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/wxposter/wxposter/poster"
+	"github.com/wxposter/wxposter/poster/palette"
 )
 
 // Loaded is what LoadDir did with one file.
@@ -51,7 +51,7 @@ func (s *Store) LoadDir(ctx context.Context, dir string) ([]Loaded, error) {
 			err = CheckName(name)
 		}
 		if err == nil {
-			_, err = poster.ParsePalette(data)
+			_, err = palette.Parse(data)
 		}
 		if err != nil {
 			errs = append(errs, fmt.Errorf("templates: %s: %w", f, err))

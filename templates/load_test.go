@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/wxposter/wxposter/poster"
+	"github.com/wxposter/wxposter/poster/palette"
 )
 
 func writeFiles(t *testing.T, files map[string]string) string {
@@ -26,8 +26,8 @@ func TestLoadDir(t *testing.T) {
 	s, _, _ := newTestStore(t)
 	ctx := context.Background()
 	dir := writeFiles(t, map[string]string{
-		"invite.json":  string(palette("{{title}}")),
-		"product.json": string(palette("商品")),
+		"invite.json":  string(testPalette("{{title}}")),
+		"product.json": string(testPalette("商品")),
 		"README.md":    "not a template",
 	})
 	loaded, err := s.LoadDir(ctx, dir)
@@ -46,7 +46,7 @@ func TestLoadDir(t *testing.T) {
 	}
 
 	// An edited file is a new version.
-	if err := os.WriteFile(filepath.Join(dir, "invite.json"), palette("新标题"), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "invite.json"), testPalette("新标题"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	edited, err := s.LoadDir(ctx, dir)
@@ -62,10 +62,10 @@ func TestLoadDirErrors(t *testing.T) {
 		files map[string]string
 		want  []string // in the error
 	}{
-		{"bad palette", map[string]string{"good.json": string(palette("x")), "broken.json": bad},
+		{"bad palette", map[string]string{"good.json": string(testPalette("x")), "broken.json": bad},
 			[]string{"broken.json", "views[1]"}},
-		{"bad name", map[string]string{"Bad Name.json": string(palette("x"))}, []string{"Bad Name.json", "must be"}},
-		{"reserved name", map[string]string{"default.json": string(palette("x"))}, []string{"default.json", "reserved"}},
+		{"bad name", map[string]string{"Bad Name.json": string(testPalette("x"))}, []string{"Bad Name.json", "must be"}},
+		{"reserved name", map[string]string{"default.json": string(testPalette("x"))}, []string{"default.json", "reserved"}},
 		{"two bad files", map[string]string{"a.json": bad, "b.json": `{`}, []string{"a.json", "b.json"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -81,7 +81,7 @@ func TestLoadDirErrors(t *testing.T) {
 				}
 			}
 			if tc.name == "bad palette" {
-				var pe *poster.PaletteError
+				var pe *palette.Error
 				if !errors.As(err, &pe) {
 					t.Errorf("error %v does not wrap a PaletteError", err)
 				}

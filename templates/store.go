@@ -14,7 +14,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/wxposter/wxposter/poster"
+	"github.com/wxposter/wxposter/poster/palette"
 )
 
 // Store keeps templates in Redis:
@@ -103,23 +103,23 @@ redis.call('SREM', KEYS[2], ARGV[1])
 return 1
 `)
 
-// Put stores palette as the current version of name, validating it first
-// (errors wrap *poster.PaletteError, *NameError or ErrTooLarge). The same
+// Put stores src, a palette, as the current version of name, validating it first
+// (errors wrap *palette.Error, *NameError or ErrTooLarge). The same
 // content as the current version changes nothing, so loading a directory at
 // every start-up is idempotent; any other content gets the next version.
-func (s *Store) Put(ctx context.Context, name string, palette []byte) (*Template, Change, error) {
+func (s *Store) Put(ctx context.Context, name string, src []byte) (*Template, Change, error) {
 	if err := CheckName(name); err != nil {
 		return nil, 0, err
 	}
-	if len(palette) > MaxPaletteBytes {
+	if len(src) > MaxPaletteBytes {
 		return nil, 0, ErrTooLarge
 	}
-	p, err := poster.ParsePalette(palette)
+	p, err := palette.Parse(src)
 	if err != nil {
 		return nil, 0, fmt.Errorf("templates: %s: %w", name, err)
 	}
 	var buf bytes.Buffer
-	if err := json.Compact(&buf, palette); err != nil {
+	if err := json.Compact(&buf, src); err != nil {
 		return nil, 0, fmt.Errorf("templates: %s: compact palette: %w", name, err)
 	}
 	raw := buf.Bytes()
@@ -181,7 +181,7 @@ func (s *Store) GetVersion(ctx context.Context, name string, version int) (*Temp
 	if digest := hex.EncodeToString(sum[:]); digest != f["sha256"] {
 		return nil, fmt.Errorf("templates: %s version %d is corrupt: sha256 %s, recorded %s", name, version, digest, f["sha256"])
 	}
-	p, err := poster.ParsePalette([]byte(raw))
+	p, err := palette.Parse([]byte(raw))
 	if err != nil {
 		// Stored palettes were valid when put; a renderer that now refuses
 		// one is worth a clear message.
@@ -233,7 +233,7 @@ func (s *Store) List(ctx context.Context) ([]*Template, error) {
 	return out, nil
 }
 
-func newTemplate(name string, version int, p *poster.Palette, raw []byte, digest string, created time.Time) *Template {
+func newTemplate(name string, version int, p *palette.Palette, raw []byte, digest string, created time.Time) *Template {
 	vars := p.Variables()
 	return &Template{
 		Name: name, Version: version, Palette: p, JSON: json.RawMessage(raw), SHA256: digest,

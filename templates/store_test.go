@@ -13,7 +13,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/wxposter/wxposter/internal/testenv"
-	"github.com/wxposter/wxposter/poster"
+	"github.com/wxposter/wxposter/poster/palette"
 )
 
 // newTestStore is a Store on the test Redis under a prefix of its own,
@@ -38,8 +38,8 @@ func purge(tb testing.TB, rdb *redis.Client, prefix string) {
 	}
 }
 
-// palette is a small valid palette whose title reads title.
-func palette(title string) []byte {
+// testPalette is a small valid palette whose title reads title.
+func testPalette(title string) []byte {
 	return []byte(`{
   "width": "750rpx", "height": "1000rpx", "background": "#ffffff",
   "views": [
@@ -55,7 +55,7 @@ func TestPutVersions(t *testing.T) {
 	s, rdb, prefix := newTestStore(t)
 	ctx := context.Background()
 
-	v1, change, err := s.Put(ctx, "invite", palette("{{title}}"))
+	v1, change, err := s.Put(ctx, "invite", testPalette("{{title}}"))
 	if err != nil || change != Created || v1.Version != 1 {
 		t.Fatalf("first put = %+v %v %v, want version 1 created", v1, change, err)
 	}
@@ -67,13 +67,13 @@ func TestPutVersions(t *testing.T) {
 	}
 
 	// Whitespace is not content: no new version.
-	reformatted := strings.ReplaceAll(string(palette("{{title}}")), "\n  ", "\n\t\t")
+	reformatted := strings.ReplaceAll(string(testPalette("{{title}}")), "\n  ", "\n\t\t")
 	same, change, err := s.Put(ctx, "invite", []byte(reformatted))
 	if err != nil || change != Unchanged || same.Version != 1 || same.SHA256 != v1.SHA256 {
 		t.Fatalf("same put = %+v %v %v, want version 1 unchanged", same, change, err)
 	}
 
-	v2, change, err := s.Put(ctx, "invite", palette("固定标题"))
+	v2, change, err := s.Put(ctx, "invite", testPalette("固定标题"))
 	if err != nil || change != Updated || v2.Version != 2 {
 		t.Fatalf("edit = %+v %v %v, want version 2 updated", v2, change, err)
 	}
@@ -107,10 +107,10 @@ func TestPutVersions(t *testing.T) {
 func TestDelete(t *testing.T) {
 	s, rdb, prefix := newTestStore(t, WithVersionTTL(time.Hour))
 	ctx := context.Background()
-	if _, _, err := s.Put(ctx, "a", palette("A")); err != nil {
+	if _, _, err := s.Put(ctx, "a", testPalette("A")); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := s.Put(ctx, "b", palette("B")); err != nil {
+	if _, _, err := s.Put(ctx, "b", testPalette("B")); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Delete(ctx, "a"); err != nil {
@@ -138,7 +138,7 @@ func TestDelete(t *testing.T) {
 	}
 	// Putting it again is a new template whose versions continue: a job id
 	// made with version 1 never means other content.
-	again, change, err := s.Put(ctx, "a", palette("A"))
+	again, change, err := s.Put(ctx, "a", testPalette("A"))
 	if err != nil || change != Created || again.Version != 2 {
 		t.Fatalf("put after delete = %+v %v %v, want version 2 created", again, change, err)
 	}
@@ -151,11 +151,11 @@ func TestList(t *testing.T) {
 		t.Fatalf("empty list = %v %v", l, err)
 	}
 	for _, n := range []string{"product", "activity", "invite"} {
-		if _, _, err := s.Put(ctx, n, palette(n)); err != nil {
+		if _, _, err := s.Put(ctx, n, testPalette(n)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if _, _, err := s.Put(ctx, "invite", palette("v2")); err != nil {
+	if _, _, err := s.Put(ctx, "invite", testPalette("v2")); err != nil {
 		t.Fatal(err)
 	}
 	l, err := s.List(ctx)
@@ -175,16 +175,16 @@ func TestPutRejects(t *testing.T) {
 		name, tmpl string
 		palette    []byte
 		nameErr    bool
-		path       string // of the *poster.PaletteError
+		path       string // of the *palette.Error
 		err        error
 	}{
-		{"upper case", "Invite", palette("x"), true, "", nil},
-		{"space", "my invite", palette("x"), true, "", nil},
-		{"colon", "a:b", palette("x"), true, "", nil},
-		{"leading dash", "-a", palette("x"), true, "", nil},
-		{"empty", "", palette("x"), true, "", nil},
-		{"65 chars", strings.Repeat("a", 65), palette("x"), true, "", nil},
-		{"reserved", "default", palette("x"), true, "", nil},
+		{"upper case", "Invite", testPalette("x"), true, "", nil},
+		{"space", "my invite", testPalette("x"), true, "", nil},
+		{"colon", "a:b", testPalette("x"), true, "", nil},
+		{"leading dash", "-a", testPalette("x"), true, "", nil},
+		{"empty", "", testPalette("x"), true, "", nil},
+		{"65 chars", strings.Repeat("a", 65), testPalette("x"), true, "", nil},
+		{"reserved", "default", testPalette("x"), true, "", nil},
 		{"too large", "big", big, false, "", ErrTooLarge},
 		{"not JSON", "bad", []byte(`{"width":`), false, "", nil},
 		{"unknown view type", "bad", []byte(`{"width":"750rpx","height":"750rpx","views":[{"type":"text","text":"a"},{"type":"circle"}]}`), false, "views[1]", nil},
@@ -192,7 +192,7 @@ func TestPutRejects(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			_, _, err := s.Put(ctx, tc.tmpl, tc.palette)
 			var ne *NameError
-			var pe *poster.PaletteError
+			var pe *palette.Error
 			switch {
 			case err == nil:
 				t.Fatal("want an error")
@@ -221,7 +221,7 @@ func TestConcurrentPuts(t *testing.T) {
 	var wg sync.WaitGroup
 	for i := range n {
 		wg.Go(func() {
-			tmpl, _, err := s.Put(ctx, "busy", palette(fmt.Sprint("title ", i)))
+			tmpl, _, err := s.Put(ctx, "busy", testPalette(fmt.Sprint("title ", i)))
 			if err != nil {
 				t.Error(err)
 				return

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/wxposter/wxposter/poster"
+	"github.com/wxposter/wxposter/poster/palette"
 )
 
 // MaxPaletteBytes bounds one template's palette JSON.
@@ -26,7 +27,7 @@ type Template struct {
 	Version int
 	// Palette is the parsed palette, shared by every job of this version:
 	// read it, never change it (Fill returns a copy).
-	Palette *poster.Palette
+	Palette *palette.Palette
 	// JSON is the palette as stored: the JSON that was put, compacted.
 	JSON json.RawMessage
 	// SHA256 is the hex digest of JSON; a put with the same digest is no change.
@@ -55,7 +56,7 @@ func (c Change) String() string {
 	return [...]string{"unchanged", "created", "updated"}[c]
 }
 
-// Errors of the Store. Palette errors are *poster.PaletteError, wrapped.
+// Errors of the Store. Palette errors are *palette.Error, wrapped.
 var (
 	ErrNotFound = errors.New("templates: no such template")
 	ErrTooLarge = fmt.Errorf("templates: palette exceeds %d bytes", MaxPaletteBytes)

@@ -18,6 +18,8 @@ import (
 
 	"github.com/wxposter/wxposter/pacing"
 	"github.com/wxposter/wxposter/poster"
+	"github.com/wxposter/wxposter/poster/imagesrc"
+	"github.com/wxposter/wxposter/poster/palette"
 	"github.com/wxposter/wxposter/storage"
 	"github.com/wxposter/wxposter/tasks"
 	"github.com/wxposter/wxposter/templates"
@@ -39,7 +41,7 @@ type Objects interface {
 // Renderer draws templates: the built-in default and palettes.
 type Renderer interface {
 	RenderDefault(ctx context.Context, in poster.DefaultInput) (*image.RGBA, error)
-	RenderPalette(ctx context.Context, p *poster.Palette, in poster.PaletteInput) (*image.RGBA, error)
+	RenderPalette(ctx context.Context, p *palette.Palette, in poster.PaletteInput) (*image.RGBA, error)
 }
 
 // Templates gives the exact template version a job was queued with
@@ -145,7 +147,7 @@ func (h *Handler) run(ctx context.Context, id string, p tasks.PosterPayload) (st
 		return "", &jobErr{code: "unknown_app", msg: "the worker has no credentials for app " + p.AppID, permanent: true}
 	}
 	// A template that cannot be rendered fails before WeChat quota is spent.
-	var palette *poster.Palette
+	var palette *palette.Palette
 	if p.Template != "" && p.Template != poster.DefaultTemplate {
 		var err error
 		if palette, err = h.palette(ctx, p); err != nil {
@@ -180,7 +182,7 @@ func (h *Handler) plainCode(code *wechat.Image, ext string, quality int) ([]byte
 	if code.ContentType == want {
 		return code.Data, want, nil
 	}
-	img, _, err := poster.Decode(code.Data, h.maxPixels)
+	img, _, err := imagesrc.Decode(code.Data, h.maxPixels)
 	if err != nil {
 		return nil, "", &jobErr{code: "bad_code_image", msg: "the code image from WeChat could not be decoded", err: err}
 	}
@@ -198,8 +200,8 @@ func (h *Handler) plainCode(code *wechat.Image, ext string, quality int) ([]byte
 
 // renderTemplate draws the default template, or palette (the job's
 // template filled with its data) when it is not nil.
-func (h *Handler) renderTemplate(ctx context.Context, p tasks.PosterPayload, palette *poster.Palette, code *wechat.Image) ([]byte, string, error) {
-	codeImg, _, err := poster.Decode(code.Data, h.maxPixels)
+func (h *Handler) renderTemplate(ctx context.Context, p tasks.PosterPayload, palette *palette.Palette, code *wechat.Image) ([]byte, string, error) {
+	codeImg, _, err := imagesrc.Decode(code.Data, h.maxPixels)
 	if err != nil {
 		return nil, "", &jobErr{code: "bad_code_image", msg: "the code image could not be decoded", err: err}
 	}
@@ -241,7 +243,7 @@ func (h *Handler) renderDefault(ctx context.Context, p tasks.PosterPayload, code
 		if err != nil {
 			// A refusal by policy (host, size, pixels) will not change on retry.
 			return nil, &jobErr{code: "avatar_unavailable", msg: "the avatar image could not be fetched",
-				err: err, permanent: errors.Is(err, poster.ErrFetchRefused)}
+				err: err, permanent: errors.Is(err, imagesrc.ErrFetchRefused)}
 		}
 	}
 	img, err := h.render.RenderDefault(ctx, in)

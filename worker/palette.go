@@ -6,6 +6,8 @@ import (
 	"image"
 
 	"github.com/wxposter/wxposter/poster"
+	"github.com/wxposter/wxposter/poster/imagesrc"
+	"github.com/wxposter/wxposter/poster/palette"
 	"github.com/wxposter/wxposter/tasks"
 	"github.com/wxposter/wxposter/templates"
 )
@@ -13,7 +15,7 @@ import (
 // palette returns the job's template, at the version it was queued with,
 // filled with its data. The producer checked the data against that very
 // version, so a failure here is permanent.
-func (h *Handler) palette(ctx context.Context, p tasks.PosterPayload) (*poster.Palette, error) {
+func (h *Handler) palette(ctx context.Context, p tasks.PosterPayload) (*palette.Palette, error) {
 	if h.templates == nil {
 		return nil, &jobErr{code: "unknown_template", msg: "this worker does not know template " + p.Template, permanent: true}
 	}
@@ -32,7 +34,7 @@ func (h *Handler) palette(ctx context.Context, p tasks.PosterPayload) (*poster.P
 	return filled, nil
 }
 
-func (h *Handler) renderPalette(ctx context.Context, palette *poster.Palette, code image.Image) (*image.RGBA, error) {
+func (h *Handler) renderPalette(ctx context.Context, palette *palette.Palette, code image.Image) (*image.RGBA, error) {
 	img, err := h.render.RenderPalette(ctx, palette, poster.PaletteInput{Code: code, Images: h.loader})
 	if err != nil {
 		return nil, paletteErr(err)
@@ -45,15 +47,15 @@ func (h *Handler) renderPalette(ctx context.Context, palette *poster.Palette, co
 // good; anything else (an image host's network, say) is retried.
 func paletteErr(err error) error {
 	var (
-		me *poster.MissingVariableError
-		pe *poster.PaletteError
+		me *palette.MissingVariableError
+		pe *palette.Error
 	)
 	switch {
 	case errors.As(err, &me):
 		return &jobErr{code: "render_failed", msg: "data." + me.Name + " is required by the template", err: err, permanent: true}
 	case errors.As(err, &pe):
 		return &jobErr{code: "render_failed", msg: "the template cannot be drawn: " + pe.Path + " " + pe.Rule, err: err, permanent: true}
-	case errors.Is(err, poster.ErrFetchRefused), errors.Is(err, poster.ErrUnknownFormat), errors.Is(err, poster.ErrTooManyPixels):
+	case errors.Is(err, imagesrc.ErrFetchRefused), errors.Is(err, imagesrc.ErrUnknownFormat), errors.Is(err, imagesrc.ErrTooManyPixels):
 		return &jobErr{code: "render_failed", msg: "an image of the template was refused (host not allowed, too large, or not an image)", err: err, permanent: true}
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
 		return err // classify: timeout

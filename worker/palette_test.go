@@ -16,6 +16,8 @@ import (
 
 	"github.com/wxposter/wxposter/internal/testenv"
 	"github.com/wxposter/wxposter/poster"
+	"github.com/wxposter/wxposter/poster/imagesrc"
+	"github.com/wxposter/wxposter/poster/palette"
 	"github.com/wxposter/wxposter/tasks"
 	"github.com/wxposter/wxposter/templates"
 	"github.com/wxposter/wxposter/wechat"
@@ -57,7 +59,7 @@ func (r *fakeRenderer) RenderDefault(context.Context, poster.DefaultInput) (*ima
 	return nil, errors.New("not used")
 }
 
-func (r *fakeRenderer) RenderPalette(ctx context.Context, _ *poster.Palette, in poster.PaletteInput) (*image.RGBA, error) {
+func (r *fakeRenderer) RenderPalette(ctx context.Context, _ *palette.Palette, in poster.PaletteInput) (*image.RGBA, error) {
 	r.got = &in
 	for _, u := range r.urls {
 		if _, err := in.Images.Load(ctx, u); err != nil {
@@ -88,7 +90,7 @@ func (f fakeImages) Fetch(context.Context, string) (image.Image, error) {
 
 func cardTemplate(t *testing.T, version int) *templates.Template {
 	t.Helper()
-	p, err := poster.ParsePalette([]byte(`{"width":"750rpx","height":"1000rpx","views":[
+	p, err := palette.Parse([]byte(`{"width":"750rpx","height":"1000rpx","views":[
 		{"type":"image","url":"{{avatar}}","css":{"top":"0rpx","left":"0rpx","width":"100rpx","height":"100rpx"}},
 		{"type":"text","text":"{{title}}","css":{"top":"200rpx","left":"40rpx","fontSize":"30rpx"}},
 		{"type":"wxacode","css":{"top":"600rpx","left":"300rpx","width":"200rpx","height":"200rpx"}}]}`))
@@ -119,10 +121,10 @@ func TestTemplateJobs(t *testing.T) {
 		{"version gone", fakeTemplates{2: cardTemplate(t, 2)}, 1, data, nil, nil, "unknown_template", true, 0},
 		{"missing variable", fakeTemplates{1: cardTemplate(t, 1)}, 1, map[string]string{"title": "x"}, nil, nil, "render_failed", true, 0},
 		{"image refused", fakeTemplates{1: cardTemplate(t, 1)}, 1, data,
-			fmt.Errorf("poster: fetch: %w: host not allowed", poster.ErrFetchRefused), nil, "render_failed", true, 1},
+			fmt.Errorf("poster: fetch: %w: host not allowed", imagesrc.ErrFetchRefused), nil, "render_failed", true, 1},
 		{"image host down", fakeTemplates{1: cardTemplate(t, 1)}, 1, data, netErr, nil, "render_failed", false, 1},
 		{"bad palette at render", fakeTemplates{1: cardTemplate(t, 1)}, 1, data, nil,
-			&poster.PaletteError{Path: "views[1].css.top", Rule: "refers to an unknown id"}, "render_failed", true, 1},
+			&palette.Error{Path: "views[1].css.top", Rule: "refers to an unknown id"}, "render_failed", true, 1},
 		{"render out of time", fakeTemplates{1: cardTemplate(t, 1)}, 1, data, nil, context.DeadlineExceeded, "timeout", false, 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

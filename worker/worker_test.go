@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/wxposter/wxposter/poster"
+	"github.com/wxposter/wxposter/poster/imagesrc"
 	"github.com/wxposter/wxposter/wechat"
 )
 
@@ -58,7 +58,7 @@ func TestPlainCodeTranscodesOverWhite(t *testing.T) {
 	if err != nil || ct != "image/jpeg" {
 		t.Fatalf("plainCode: %s, %v", ct, err)
 	}
-	img, format, err := poster.Decode(data, 0)
+	img, format, err := imagesrc.Decode(data, 0)
 	if err != nil || format != "jpeg" {
 		t.Fatalf("decode: %s, %v", format, err)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/wxposter/wxposter/config"
 	"github.com/wxposter/wxposter/pacing"
 	"github.com/wxposter/wxposter/poster"
+	"github.com/wxposter/wxposter/poster/imagesrc"
 	"github.com/wxposter/wxposter/producer"
 	"github.com/wxposter/wxposter/storage"
 	"github.com/wxposter/wxposter/templates"
@@ -145,15 +146,15 @@ func (d *deps) worker() (*asynq.Server, *asynq.ServeMux, error) {
 		return nil, nil, err
 	}
 	wx := d.wechat()
-	fetcher := poster.NewFetcher(poster.WithAllowedHosts(d.imageHosts()...))
+	fetcher := imagesrc.NewFetcher(imagesrc.WithAllowedHosts(d.imageHosts()...))
 	// Every image (template images and the default template's avatar): data:
 	// URIs, our own objects read from storage, the rest fetched under the
 	// image-host and SSRF policy; decoded images are kept in an in-process
 	// LRU and fetched bytes in MinIO (images/, private), so a restart does
 	// not fetch every avatar again.
-	loader, err := poster.NewLoader(poster.WithFetcher(fetcher), poster.WithLoaderLogger(d.log),
-		poster.WithOwnObjects(d.cfg.PublicBaseURL, d.objectBytes),
-		poster.WithObjectCache(d.objectBytes, func(ctx context.Context, key string, b []byte) error {
+	loader, err := imagesrc.NewLoader(imagesrc.WithFetcher(fetcher), imagesrc.WithLoaderLogger(d.log),
+		imagesrc.WithOwnObjects(d.cfg.PublicBaseURL, d.objectBytes),
+		imagesrc.WithObjectCache(d.objectBytes, func(ctx context.Context, key string, b []byte) error {
 			return d.store.Put(ctx, key, b, storage.PutOptions{ContentType: "application/octet-stream"})
 		}))
 	if err != nil {
@@ -171,7 +172,7 @@ func (d *deps) worker() (*asynq.Server, *asynq.ServeMux, error) {
 	return srv, worker.NewMux(h), nil
 }
 
-// objectBytes reads an object of our bucket (poster.GetObjectFunc).
+// objectBytes reads an object of our bucket (imagesrc.GetObjectFunc).
 func (d *deps) objectBytes(ctx context.Context, key string) ([]byte, error) {
 	obj, err := d.store.Get(ctx, key)
 	if err != nil {
@@ -207,7 +208,7 @@ func (d *deps) perAppRates() map[string]int {
 
 // loaderImages serves the default template's avatar through the cached
 // loader (worker.Images).
-type loaderImages struct{ *poster.Loader }
+type loaderImages struct{ *imagesrc.Loader }
 
 func (l loaderImages) Fetch(ctx context.Context, u string) (image.Image, error) {
 	return l.Load(ctx, u)

@@ -1,4 +1,4 @@
-package poster
+package text
 
 import (
 	"bytes"
@@ -17,7 +17,7 @@ import (
 // offset and kept in a cache shared by all renders: re-rasterising a CJK
 // outline (CFF, dozens of curves) costs ~10 µs, drawing a cached mask ~0.3 µs.
 const (
-	glyphCacheBytes = 32 << 20
+	GlyphCacheBytes = 32 << 20
 	maxCachedGlyph  = 256 // px; larger glyphs are rare and drawn uncached
 	subpixelSteps   = 4
 	maxGlyphSide    = 8 * 1024 // px; a larger glyph is left out
@@ -26,44 +26,44 @@ const (
 type glyphKey struct {
 	gid    font.GID
 	size   int32 // 1/64 px
-	font   fontID
+	font   FontID
 	phase  uint8 // x offset in 1/subpixelSteps px
 	stroke bool
 }
 
-// glyphBitmap is a rasterised glyph: an alpha mask for outlines, colour
+// Glyph is a rasterised glyph: an alpha mask for outlines, colour
 // pixels for emoji. off is its top-left from the integer pen position.
-type glyphBitmap struct {
-	off  image.Point
-	mask *image.Alpha
-	rgba *image.RGBA
+type Glyph struct {
+	Off  image.Point
+	Mask *image.Alpha
+	RGBA *image.RGBA
 }
 
-func (g *glyphBitmap) bytes() int {
+func (g *Glyph) bytes() int {
 	switch {
-	case g.mask != nil:
-		return len(g.mask.Pix) + 64
-	case g.rgba != nil:
-		return len(g.rgba.Pix) + 64
+	case g.Mask != nil:
+		return len(g.Mask.Pix) + 64
+	case g.RGBA != nil:
+		return len(g.RGBA.Pix) + 64
 	}
 	return 64
 }
 
-// glyphCache keeps two generations: when the current one is full it becomes
+// GlyphCache keeps two generations: when the current one is full it becomes
 // the old one and the previous old one is dropped; a hit in the old one moves
 // the glyph back. That approximates LRU at the cost of a map per generation.
-type glyphCache struct {
+type GlyphCache struct {
 	mu       sync.Mutex
-	cur, old map[glyphKey]*glyphBitmap
+	cur, old map[glyphKey]*Glyph
 	bytes    int
 	max      int
 }
 
-func newGlyphCache(maxBytes int) *glyphCache {
-	return &glyphCache{cur: map[glyphKey]*glyphBitmap{}, max: maxBytes}
+func NewGlyphCache(maxBytes int) *GlyphCache {
+	return &GlyphCache{cur: map[glyphKey]*Glyph{}, max: maxBytes}
 }
 
-func (c *glyphCache) get(k glyphKey) (*glyphBitmap, bool) {
+func (c *GlyphCache) get(k glyphKey) (*Glyph, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if g, ok := c.cur[k]; ok {
@@ -77,24 +77,24 @@ func (c *glyphCache) get(k glyphKey) (*glyphBitmap, bool) {
 	return nil, false
 }
 
-func (c *glyphCache) put(k glyphKey, g *glyphBitmap) {
+func (c *GlyphCache) put(k glyphKey, g *Glyph) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.putLocked(k, g)
 }
 
-func (c *glyphCache) putLocked(k glyphKey, g *glyphBitmap) {
+func (c *GlyphCache) putLocked(k glyphKey, g *Glyph) {
 	if c.bytes+g.bytes() > c.max/2 {
-		c.old, c.cur, c.bytes = c.cur, map[glyphKey]*glyphBitmap{}, 0
+		c.old, c.cur, c.bytes = c.cur, map[glyphKey]*Glyph{}, 0
 	}
 	c.cur[k] = g
 	c.bytes += g.bytes()
 }
 
-// glyph returns glyph gid of font f at size px for a pen at x, from the
+// Glyph returns glyph gid of font f at size px for a pen at x, from the
 // cache or rasterised (and cached), with the whole-pixel pen x it was
 // rasterised for: outlines keep a quarter-pixel phase, emoji snap to a pixel.
-func (c *glyphCache) glyph(fs *faceSet, f fontID, gid font.GID, size float64, stroke bool, x float64) (*glyphBitmap, float64) {
+func (c *GlyphCache) Glyph(fs *Faces, f FontID, gid font.GID, size float64, stroke bool, x float64) (*Glyph, float64) {
 	ix := math.Floor(x)
 	phase := uint8(math.Floor((x - ix) * subpixelSteps))
 	if f == fontEmoji {
@@ -102,7 +102,7 @@ func (c *glyphCache) glyph(fs *faceSet, f fontID, gid font.GID, size float64, st
 	}
 	k := glyphKey{gid: gid, size: int32(math.Round(size * 64)), font: f, phase: phase, stroke: stroke && f != fontEmoji}
 	cacheable := size <= maxCachedGlyph
-	g, ok := (*glyphBitmap)(nil), false
+	g, ok := (*Glyph)(nil), false
 	if cacheable {
 		g, ok = c.get(k)
 	}
@@ -121,11 +121,11 @@ func (c *glyphCache) glyph(fs *faceSet, f fontID, gid font.GID, size float64, st
 
 // rasterOutline rasterises an outline glyph at size px with its pen at
 // (phase, 0); with stroke, only a band around the outline is kept.
-func (fs *faceSet) rasterOutline(f fontID, gid font.GID, size, phase float64, stroke bool) *glyphBitmap {
+func (fs *Faces) rasterOutline(f FontID, gid font.GID, size, phase float64, stroke bool) *Glyph {
 	face := fs.faces[f]
 	out, ok := face.GlyphDataOutline(gid)
 	if !ok || len(out.Segments) == 0 {
-		return &glyphBitmap{}
+		return &Glyph{}
 	}
 	scale := size / float64(face.Upem())
 	minX, minY := math.Inf(1), math.Inf(1)
@@ -146,7 +146,7 @@ func (fs *faceSet) rasterOutline(f fontID, gid font.GID, size, phase float64, st
 	y1 := int(math.Ceil(-minY*scale)) + pad
 	w, h := x1-x0, y1-y0
 	if w <= 0 || h <= 0 || w > maxGlyphSide || h > maxGlyphSide {
-		return &glyphBitmap{}
+		return &Glyph{}
 	}
 	z := &fs.raster
 	z.Reset(w, h)
@@ -181,7 +181,7 @@ func (fs *faceSet) rasterOutline(f fontID, gid font.GID, size, phase float64, st
 	if stroke {
 		m = strokeBand(m, pad)
 	}
-	return &glyphBitmap{off: image.Pt(x0, y0), mask: m}
+	return &Glyph{Off: image.Pt(x0, y0), Mask: m}
 }
 
 // strokeRadius is half the width of a stroked glyph's outline.
@@ -261,22 +261,22 @@ func (f *vhgw) run(in, out []uint8, r int, isMax bool) {
 
 // rasterEmoji scales a colour bitmap glyph (CBDT PNG) to size px, placed by
 // the font's bitmap metrics.
-func (fs *faceSet) rasterEmoji(gid font.GID, size float64) *glyphBitmap {
+func (fs *Faces) rasterEmoji(gid font.GID, size float64) *Glyph {
 	face := fs.faces[fontEmoji]
 	if face == nil {
-		return &glyphBitmap{}
+		return &Glyph{}
 	}
 	bm, ok := face.GlyphDataBitmap(gid)
 	if !ok || bm.Format != font.PNG {
-		return &glyphBitmap{}
+		return &Glyph{}
 	}
 	ext, ok := face.GlyphExtents(gid)
 	if !ok {
-		return &glyphBitmap{}
+		return &Glyph{}
 	}
 	src, err := png.Decode(bytes.NewReader(bm.Data))
 	if err != nil {
-		return &glyphBitmap{}
+		return &Glyph{}
 	}
 	scale := size / float64(face.Upem())
 	x0 := math.Round(float64(ext.XBearing) * scale)
@@ -284,9 +284,9 @@ func (fs *faceSet) rasterEmoji(gid font.GID, size float64) *glyphBitmap {
 	w := int(math.Round(float64(ext.Width) * scale))
 	h := int(math.Round(-float64(ext.Height) * scale))
 	if w <= 0 || h <= 0 || w > maxGlyphSide || h > maxGlyphSide {
-		return &glyphBitmap{}
+		return &Glyph{}
 	}
 	dst := image.NewRGBA(image.Rect(0, 0, w, h))
 	xdraw.CatmullRom.Scale(dst, dst.Bounds(), src, src.Bounds(), draw.Src, nil)
-	return &glyphBitmap{off: image.Pt(int(x0), int(y0)), mask: nil, rgba: dst}
+	return &Glyph{Off: image.Pt(int(x0), int(y0)), Mask: nil, RGBA: dst}
 }

@@ -1,4 +1,4 @@
-package poster
+package palette
 
 import (
 	"image/color"

@@ -1,4 +1,4 @@
-package poster
+package text
 
 import (
 	"errors"
@@ -15,16 +15,16 @@ import (
 
 var (
 	testFontsOnce sync.Once
-	testFontSet   *fonts
+	testFontSet   *Fonts
 	testFontsErr  error
 )
 
 // testFonts loads the system fonts once for all tests.
-func testFonts(tb testing.TB) *fonts {
+func testFonts(tb testing.TB) *Fonts {
 	tb.Helper()
-	testFontsOnce.Do(func() { testFontSet, testFontsErr = loadFonts(fontFiles{}, slog.New(slog.DiscardHandler)) })
+	testFontsOnce.Do(func() { testFontSet, testFontsErr = LoadFonts(FontFiles{}, slog.New(slog.DiscardHandler)) })
 	if testFontsErr != nil {
-		tb.Fatalf("loadFonts: %v", testFontsErr)
+		tb.Fatalf("LoadFonts: %v", testFontsErr)
 	}
 	return testFontSet
 }
@@ -51,9 +51,9 @@ func TestNewFontNotFound(t *testing.T) {
 	dir := t.TempDir()
 	t.Setenv(FontDirEnv, dir)
 	missing := filepath.Join(dir, "nope.ttc")
-	_, err := loadFonts(fontFiles{regular: missing}, slog.New(slog.DiscardHandler))
+	_, err := LoadFonts(FontFiles{Regular: missing}, slog.New(slog.DiscardHandler))
 	if err == nil {
-		t.Fatal("loadFonts succeeded without a font")
+		t.Fatal("LoadFonts succeeded without a font")
 	}
 	if !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("error %v is not fs.ErrNotExist", err)

@@ -1,4 +1,4 @@
-package poster
+package palette
 
 import (
 	"errors"
@@ -7,71 +7,71 @@ import (
 	"strings"
 )
 
-// paint is what fills a shape: nothing, a colour or a gradient.
-type paint struct {
-	kind  paintKind
-	color color.NRGBA
-	grad  *gradient
+// Paint is what fills a shape: nothing, a colour or a gradient.
+type Paint struct {
+	Kind  paintKind
+	Color color.NRGBA
+	Grad  *Gradient
 }
 
 type paintKind uint8
 
 const (
 	paintNone paintKind = iota
-	paintColor
-	paintGradient
+	PaintColor
+	PaintGradient
 )
 
-func (p paint) isSet() bool { return p.kind != paintNone }
+func (p Paint) IsSet() bool { return p.Kind != paintNone }
 
-// gradient is a CSS linear-gradient() or radial-gradient().
-type gradient struct {
-	radial bool
+// Gradient is a CSS linear-gradient() or radial-gradient().
+type Gradient struct {
+	Radial bool
 	// linear: CSS angle in degrees (0 = to top, 90 = to right), or a corner
 	// keyword, whose angle depends on the box.
-	angle  float64
-	corner [2]int8 // {x, y}: -1 left/top, +1 right/bottom; {0,0} = use angle
+	Angle  float64
+	Corner [2]int8 // {x, y}: -1 left/top, +1 right/bottom; {0,0} = use angle
 	// radial
-	circle bool
-	size   radialSize
-	atX    float64 // centre, fraction of the box
-	atY    float64
-	stops  []gradStop
+	Circle bool
+	Size   radialSize
+	AtX    float64 // centre, fraction of the box
+	AtY    float64
+	Stops  []Stop
 }
 
 type radialSize uint8
 
 const (
-	farthestCorner radialSize = iota
-	farthestSide
-	closestCorner
-	closestSide
+	FarthestCorner radialSize = iota
+	FarthestSide
+	ClosestCorner
+	ClosestSide
 )
 
-// gradStop is a colour stop; pos is unset (nil expr) or a length or %.
-type gradStop struct {
-	color color.NRGBA
-	pos   length
+// Stop is a colour stop; pos is unset (nil expr) or a length or %.
+type Stop struct {
+	Color color.NRGBA
+	pos   Length
 }
 
 // parsePaint parses a colour or, if allowGradient, a gradient.
-func parsePaint(s string, allowGradient bool) (paint, error) {
+func parsePaint(s string, allowGradient bool) (Paint, error) {
 	ls := strings.ToLower(strings.TrimSpace(s))
 	if strings.HasPrefix(ls, "linear-gradient(") || strings.HasPrefix(ls, "radial-gradient(") {
 		if !allowGradient {
-			return paint{}, errors.New("a gradient is not allowed here, only a colour")
+			return Paint{}, errors.New("a gradient is not allowed here, only a colour")
 		}
 		g, err := parseGradient(ls)
 		if err != nil {
-			return paint{}, err
+			return Paint{}, err
 		}
-		return paint{kind: paintGradient, grad: g}, nil
+		return Paint{Kind: PaintGradient, Grad: g}, nil
 	}
 	c, err := parseColor(ls)
 	if err != nil {
-		return paint{}, err
+		return Paint{}, err
 	}
-	return paint{kind: paintColor, color: c}, nil
+	return Paint{Kind: PaintColor, Color: c}, nil
 }
 
 // splitTop splits s at sep outside parentheses.
@@ -108,19 +108,19 @@ func fields(s string) []string {
 
 const maxGradientStops = 32
 
-func parseGradient(s string) (*gradient, error) {
+func parseGradient(s string) (*Gradient, error) {
 	open := strings.IndexByte(s, '(')
 	if !strings.HasSuffix(s, ")") {
 		return nil, errors.New("gradient: missing )")
 	}
-	g := &gradient{radial: strings.HasPrefix(s, "radial"), angle: 180, atX: 0.5, atY: 0.5}
+	g := &Gradient{Radial: strings.HasPrefix(s, "radial"), Angle: 180, AtX: 0.5, AtY: 0.5}
 	args := splitTop(s[open+1:len(s)-1], isComma)
 	if len(args) > maxGradientStops+1 {
 		return nil, fmt.Errorf("gradient: more than %d colour stops", maxGradientStops)
 	}
 	first := strings.TrimSpace(args[0])
 	var err error
-	if g.radial {
+	if g.Radial {
 		if isRadialShape(first) {
 			err = g.parseRadialShape(first)
 			args = args[1:]
@@ -143,17 +143,17 @@ func parseGradient(s string) (*gradient, error) {
 			return nil, fmt.Errorf("gradient: %w", err)
 		}
 		if len(f) == 1 {
-			g.stops = append(g.stops, gradStop{color: c})
+			g.Stops = append(g.Stops, Stop{Color: c})
 		}
 		for _, p := range f[1:] { // "red 10% 20%" is two stops
 			l, err := parseLengthString(p, sc)
 			if err != nil {
 				return nil, fmt.Errorf("gradient: stop %q: %w", strings.TrimSpace(a), err)
 			}
-			g.stops = append(g.stops, gradStop{color: c, pos: l})
+			g.Stops = append(g.Stops, Stop{Color: c, pos: l})
 		}
 	}
-	if len(g.stops) < 2 {
+	if len(g.Stops) < 2 {
 		return nil, errors.New("gradient: want at least two colour stops")
 	}
 	return g, nil
@@ -168,13 +168,13 @@ func startsAngle(s string) bool {
 }
 
 // parseDirection reads "<angle>" or "to <side> [<side>]".
-func (g *gradient) parseDirection(s string) error {
+func (g *Gradient) parseDirection(s string) error {
 	if !strings.HasPrefix(s, "to ") {
 		a, err := parseAngle(s, false)
 		if err != nil {
 			return fmt.Errorf("gradient: %w", err)
 		}
-		g.angle = a
+		g.Angle = a
 		return nil
 	}
 	var x, y int8
@@ -198,11 +198,11 @@ func (g *gradient) parseDirection(s string) error {
 	}
 	switch {
 	case x != 0 && y != 0:
-		g.corner = [2]int8{x, y}
+		g.Corner = [2]int8{x, y}
 	case x != 0:
-		g.angle = 90 * float64(x) // right 90, left -90
+		g.Angle = 90 * float64(x) // right 90, left -90
 	default:
-		g.angle = 90 + 90*float64(y) // bottom 180, top 0
+		g.Angle = 90 + 90*float64(y) // bottom 180, top 0
 	}
 	return nil
 }
@@ -218,21 +218,21 @@ func isRadialShape(s string) bool {
 }
 
 // parseRadialShape reads "[circle|ellipse] [size keyword] [at <x> <y>]".
-func (g *gradient) parseRadialShape(s string) error {
+func (g *Gradient) parseRadialShape(s string) error {
 	shape, at, hasAt := strings.Cut(" "+s+" ", " at ")
 	for _, w := range strings.Fields(shape) {
 		switch w {
 		case "circle":
-			g.circle = true
+			g.Circle = true
 		case "ellipse":
 		case "farthest-corner":
-			g.size = farthestCorner
+			g.Size = FarthestCorner
 		case "farthest-side":
-			g.size = farthestSide
+			g.Size = FarthestSide
 		case "closest-corner":
-			g.size = closestCorner
+			g.Size = ClosestCorner
 		case "closest-side":
-			g.size = closestSide
+			g.Size = ClosestSide
 		default:
 			return fmt.Errorf("gradient: unsupported radial shape %q", w)
 		}
@@ -251,9 +251,9 @@ func (g *gradient) parseRadialShape(s string) error {
 			return err
 		}
 		if axis == 'y' || (axis == 0 && i == 1) {
-			g.atY = v
+			g.AtY = v
 		} else {
-			g.atX = v
+			g.AtX = v
 		}
 	}
 	return nil
@@ -281,24 +281,24 @@ func positionValue(p string) (float64, byte, error) {
 	return 0, 0, fmt.Errorf("gradient: bad position %q: want a keyword or a percentage", p)
 }
 
-// stopPositions resolves the colour stops of a gradient line glen px long
+// StopPositions resolves the colour stops of a gradient line glen px long
 // (k output px per rpx) to fractions of the line, CSS's way: a missing first
 // or last stop is 0 or 1, a stop never goes before an earlier one, and runs
 // of unset stops are spread evenly.
-func (g *gradient) stopPositions(glen, k float64) []float64 {
-	n := len(g.stops)
+func (g *Gradient) StopPositions(glen, k float64) []float64 {
+	n := len(g.Stops)
 	pos := make([]float64, n)
 	known := make([]bool, n)
-	env := &lengthEnv{k: k, base: 1}
-	for i, s := range g.stops {
-		if !s.pos.set() {
+	env := &Env{K: k, Base: 1}
+	for i, s := range g.Stops {
+		if !s.pos.Set() {
 			continue
 		}
 		known[i] = true
 		if s.pos.e.unit == unitPct {
 			pos[i] = s.pos.e.v / 100
 		} else if glen > 0 {
-			v, _ := s.pos.resolve(env)
+			v, _ := s.pos.Resolve(env)
 			pos[i] = v / glen
 		}
 	}

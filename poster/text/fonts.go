@@ -1,4 +1,4 @@
-package poster
+package text
 
 import (
 	"bytes"
@@ -135,37 +135,37 @@ func emojiFontCandidates() []string {
 	return paths
 }
 
-// fonts holds the parsed fonts shared by all renders. A *font.Font is safe
+// Fonts holds the parsed fonts shared by all renders. A *font.Font is safe
 // for concurrent use; the *font.Face views of it, which cache, are not, so
-// each faceSet makes its own.
-type fonts struct {
+// each Faces makes its own.
+type Fonts struct {
 	regular *font.Font
 	bold    *font.Font
 	emoji   *font.Font // nil without an emoji font: emoji are then left out
 }
 
-// fontFiles overrides the font files (TTC, OTF or TTF); an empty path keeps
+// FontFiles overrides the font files (TTC, OTF or TTF); an empty path keeps
 // the search for that font.
-type fontFiles struct{ regular, bold, emoji string }
+type FontFiles struct{ Regular, Bold, Emoji string }
 
-// loadFonts resolves and parses the regular, bold and emoji fonts. The bold
+// LoadFonts resolves and parses the regular, bold and emoji fonts. The bold
 // weight falls back to the regular one and a missing emoji font drops emoji
 // (both with a warning), because a poster with plain text is better than no
 // poster.
-func loadFonts(files fontFiles, log *slog.Logger) (*fonts, error) {
+func LoadFonts(files FontFiles, log *slog.Logger) (*Fonts, error) {
 	var regCands, boldCands, emojiCands []string
-	if files.regular != "" {
-		regCands = []string{files.regular}
+	if files.Regular != "" {
+		regCands = []string{files.Regular}
 	} else {
 		regCands = fontCandidates("Regular")
 	}
-	if files.bold != "" {
-		boldCands = []string{files.bold}
+	if files.Bold != "" {
+		boldCands = []string{files.Bold}
 	} else {
 		boldCands = fontCandidates("Bold")
 	}
-	if files.emoji != "" {
-		emojiCands = []string{files.emoji}
+	if files.Emoji != "" {
+		emojiCands = []string{files.Emoji}
 	} else {
 		emojiCands = emojiFontCandidates()
 	}
@@ -179,7 +179,7 @@ func loadFonts(files fontFiles, log *slog.Logger) (*fonts, error) {
 	if err != nil {
 		return nil, err
 	}
-	set := &fonts{regular: reg, bold: reg}
+	set := &Fonts{regular: reg, bold: reg}
 	attrs := []any{"regular", regPath}
 
 	if boldPath, ok := findFont(boldCands); ok {

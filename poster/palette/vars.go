@@ -1,4 +1,4 @@
-package poster
+package palette
 
 import (
 	"regexp"
@@ -18,9 +18,9 @@ func hasPlaceholder(s string) bool {
 func (p *Palette) varFields() []*string {
 	out := []*string{&p.background.raw}
 	for _, v := range p.views {
-		out = append(out, &v.text, &v.url, &v.content)
-		for i := range v.textList {
-			out = append(out, &v.textList[i].text)
+		out = append(out, &v.Text, &v.URL, &v.Content)
+		for i := range v.TextList {
+			out = append(out, &v.TextList[i].Text)
 		}
 	}
 	return out
@@ -45,7 +45,7 @@ func (p *Palette) Variables() []string {
 // Fill returns a copy with every {{name}} replaced from data, in one pass
 // (values are not searched for placeholders). A name missing from data is a
 // *MissingVariableError (the first missing one in sorted order); a filled
-// background that is no colour, gradient or URL is a *PaletteError.
+// background that is no colour, gradient or URL is a *Error.
 func (p *Palette) Fill(data map[string]string) (*Palette, error) {
 	for _, name := range p.Variables() {
 		if _, ok := data[name]; !ok {
@@ -53,11 +53,11 @@ func (p *Palette) Fill(data map[string]string) (*Palette, error) {
 		}
 	}
 	q := *p
-	q.views = make([]*view, len(p.views))
+	q.views = make([]*View, len(p.views))
 	for i, v := range p.views {
 		c := *v
-		if len(v.textList) > 0 {
-			c.textList = slices.Clone(v.textList)
+		if len(v.TextList) > 0 {
+			c.TextList = slices.Clone(v.TextList)
 		}
 		q.views[i] = &c
 	}
@@ -74,7 +74,7 @@ func (p *Palette) Fill(data map[string]string) (*Palette, error) {
 	if hasPlaceholder(p.background.raw) {
 		bg, err := parseBackground(q.background.raw)
 		if err != nil {
-			return nil, &PaletteError{"background", err.Error()}
+			return nil, &Error{"background", err.Error()}
 		}
 		q.background = bg
 	}

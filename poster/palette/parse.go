@@ -1,4 +1,4 @@
-package poster
+package palette
 
 import (
 	"bytes"
@@ -13,9 +13,9 @@ import (
 	"unicode/utf8"
 )
 
-// ParsePalette parses and validates a Painter palette. Errors are
-// *PaletteError naming the JSON path and the rule.
-func ParsePalette(data []byte) (*Palette, error) {
+// Parse parses and validates a Painter palette. Errors are
+// *Error naming the JSON path and the rule.
+func Parse(data []byte) (*Palette, error) {
 	root, err := decodeObject(data, "palette")
 	if err != nil {
 		return nil, err
@@ -27,46 +27,46 @@ func ParsePalette(data []byte) (*Palette, error) {
 	abs := &lengthScope{}
 	for _, f := range []struct {
 		name string
-		dst  *length
+		dst  *Length
 		rpx  *float64
 	}{{"width", &p.width, &p.widthRpx}, {"height", &p.height, &p.heightRpx}} {
 		raw, ok := root[f.name]
 		if !ok {
-			return nil, &PaletteError{f.name, "is required"}
+			return nil, &Error{f.name, "is required"}
 		}
 		l, err := parseLength(raw, abs)
 		if err != nil {
-			return nil, &PaletteError{f.name, err.Error()}
+			return nil, &Error{f.name, err.Error()}
 		}
 		*f.dst = l
-		*f.rpx, _ = l.resolve(&lengthEnv{k: 1}) // in rpx: k = 1
+		*f.rpx, _ = l.Resolve(&Env{K: 1}) // in rpx: k = 1
 		if *f.rpx < 1 {
-			return nil, &PaletteError{f.name, "must be at least 1rpx"}
+			return nil, &Error{f.name, "must be at least 1rpx"}
 		}
 	}
 	if raw, ok := root["widthPixels"]; ok {
 		v, ok := jsonNumber(raw)
-		if !ok || v != math.Trunc(v) || v < 1 || v > MaxPaletteSide {
-			return nil, &PaletteError{"widthPixels", fmt.Sprintf("must be an integer from 1 to %d", MaxPaletteSide)}
+		if !ok || v != math.Trunc(v) || v < 1 || v > MaxSide {
+			return nil, &Error{"widthPixels", fmt.Sprintf("must be an integer from 1 to %d", MaxSide)}
 		}
 		p.widthPixels = int(v)
 	}
-	if _, _, err := p.outputSize(0); err != nil {
+	if _, _, err := p.OutputSize(0); err != nil {
 		return nil, err
 	}
 	if raw, ok := root["background"]; ok {
 		s, ok := jsonString(raw)
 		if !ok {
-			return nil, &PaletteError{"background", "must be a string"}
+			return nil, &Error{"background", "must be a string"}
 		}
 		if p.background, err = parseBackground(s); err != nil {
-			return nil, &PaletteError{"background", err.Error()}
+			return nil, &Error{"background", err.Error()}
 		}
 	}
 	if raw, ok := root["borderRadius"]; ok {
 		p.borderRadius, err = parseRadii(raw, &lengthScope{percent: true, allowCalc: true})
 		if err != nil {
-			return nil, &PaletteError{"borderRadius", err.Error()}
+			return nil, &Error{"borderRadius", err.Error()}
 		}
 	}
 	raw, ok := root["views"]
@@ -75,10 +75,10 @@ func ParsePalette(data []byte) (*Palette, error) {
 	}
 	var views []json.RawMessage
 	if err := json.Unmarshal(raw, &views); err != nil {
-		return nil, &PaletteError{"views", "must be an array"}
+		return nil, &Error{"views", "must be an array"}
 	}
-	if len(views) > MaxPaletteViews {
-		return nil, &PaletteError{"views", fmt.Sprintf("has %d views, more than %d", len(views), MaxPaletteViews)}
+	if len(views) > MaxViews {
+		return nil, &Error{"views", fmt.Sprintf("has %d views, more than %d", len(views), MaxViews)}
 	}
 	ids := map[string]int{}
 	for i, rv := range views {
@@ -94,10 +94,10 @@ func ParsePalette(data []byte) (*Palette, error) {
 	return p, nil
 }
 
-// outputSize returns the output size in px for a requested width (0: the
+// OutputSize returns the output size in px for a requested width (0: the
 // palette's own widthPixels, else its width in rpx) and the scale k in
 // output px per rpx.
-func (p *Palette) outputSize(widthPixels int) (image.Point, float64, error) {
+func (p *Palette) OutputSize(widthPixels int) (image.Point, float64, error) {
 	w := widthPixels
 	if w <= 0 {
 		w = p.widthPixels
@@ -105,13 +105,13 @@ func (p *Palette) outputSize(widthPixels int) (image.Point, float64, error) {
 	if w <= 0 {
 		w = int(math.Round(p.widthRpx))
 	}
-	if w > MaxPaletteSide {
-		return image.Point{}, 0, &PaletteError{"width", fmt.Sprintf("is %d px at this scale, more than %d", w, MaxPaletteSide)}
+	if w > MaxSide {
+		return image.Point{}, 0, &Error{"width", fmt.Sprintf("is %d px at this scale, more than %d", w, MaxSide)}
 	}
 	k := float64(w) / p.widthRpx
 	h := int(math.Round(p.heightRpx * k))
-	if h > MaxPaletteSide {
-		return image.Point{}, 0, &PaletteError{"height", fmt.Sprintf("is %d px at this scale, more than %d", h, MaxPaletteSide)}
+	if h > MaxSide {
+		return image.Point{}, 0, &Error{"height", fmt.Sprintf("is %d px at this scale, more than %d", h, MaxSide)}
 	}
 	return image.Pt(max(w, 1), max(h, 1)), k, nil
 }
@@ -119,8 +119,8 @@ func (p *Palette) outputSize(widthPixels int) (image.Point, float64, error) {
 // parseBackground reads the palette background: a colour, a gradient, or
 // else an image URL. A background with {{placeholders}} is kept raw and
 // parsed again by Fill.
-func parseBackground(s string) (background, error) {
-	bg := background{raw: s}
+func parseBackground(s string) (Background, error) {
+	bg := Background{raw: s}
 	t := strings.TrimSpace(s)
 	switch {
 	case t == "":
@@ -128,14 +128,14 @@ func parseBackground(s string) (background, error) {
 	case hasPlaceholder(t):
 		return bg, nil
 	case looksLikeURL(t):
-		bg.url = t
+		bg.URL = t
 		return bg, nil
 	}
 	pt, err := parsePaint(t, true)
 	if err != nil {
 		return bg, fmt.Errorf("%w (want a colour, a gradient or an image URL)", err)
 	}
-	bg.paint = pt
+	bg.Paint = pt
 	return bg, nil
 }
 
@@ -157,9 +157,9 @@ func decodeObject(data []byte, path string) (jsonObject, error) {
 	var o jsonObject
 	if err := json.Unmarshal(data, &o); err != nil || o == nil {
 		if !json.Valid(data) {
-			return nil, &PaletteError{path, "is not valid JSON"}
+			return nil, &Error{path, "is not valid JSON"}
 		}
-		return nil, &PaletteError{path, "must be an object"}
+		return nil, &Error{path, "must be an object"}
 	}
 	return o, nil
 }
@@ -173,7 +173,7 @@ func (o jsonObject) only(path string, allowed ...string) error {
 	slices.Sort(keys)
 	for _, k := range keys {
 		if !slices.Contains(allowed, k) {
-			return &PaletteError{path + "." + k, "unknown field"}
+			return &Error{path + "." + k, "unknown field"}
 		}
 	}
 	return nil
@@ -211,22 +211,22 @@ func jsonText(raw json.RawMessage) (string, bool) {
 }
 
 // parseLength reads a length given as a JSON number (px) or string.
-func parseLength(raw json.RawMessage, sc *lengthScope) (length, error) {
+func parseLength(raw json.RawMessage, sc *lengthScope) (Length, error) {
 	if v, ok := jsonNumber(raw); ok {
 		if sc.nonNegative && v < 0 {
-			return length{}, fmt.Errorf("must not be negative")
+			return Length{}, fmt.Errorf("must not be negative")
 		}
 		return numberLength(v)
 	}
 	s, ok := jsonString(raw)
 	if !ok {
-		return length{}, fmt.Errorf("must be a number or a string such as \"20rpx\"")
+		return Length{}, fmt.Errorf("must be a number or a string such as \"20rpx\"")
 	}
 	return parseLengthString(s, sc)
 }
 
 // parseRadii reads a border radius: one value, or four (TL TR BR BL).
-func parseRadii(raw json.RawMessage, sc *lengthScope) ([]length, error) {
+func parseRadii(raw json.RawMessage, sc *lengthScope) ([]Length, error) {
 	var parts []string
 	if v, ok := jsonNumber(raw); ok {
 		parts = []string{strconv.FormatFloat(v, 'f', -1, 64)}
@@ -239,7 +239,7 @@ func parseRadii(raw json.RawMessage, sc *lengthScope) ([]length, error) {
 		return nil, fmt.Errorf("want 1 or 4 values, got %d", len(parts))
 	}
 	sc.nonNegative = true
-	out := make([]length, len(parts))
+	out := make([]Length, len(parts))
 	for i, s := range parts {
 		l, err := parseLengthString(s, sc)
 		if err != nil {
@@ -253,7 +253,7 @@ func parseRadii(raw json.RawMessage, sc *lengthScope) ([]length, error) {
 // viewKeys are the fields a view may have.
 var viewKeys = []string{"type", "id", "text", "url", "content", "textList", "css"}
 
-func parseView(raw json.RawMessage, path string, ids map[string]int) (*view, error) {
+func parseView(raw json.RawMessage, path string, ids map[string]int) (*View, error) {
 	o, err := decodeObject(raw, path)
 	if err != nil {
 		return nil, err
@@ -261,39 +261,39 @@ func parseView(raw json.RawMessage, path string, ids map[string]int) (*view, err
 	if err := o.only(path, viewKeys...); err != nil {
 		return nil, err
 	}
-	v := &view{path: path}
+	v := &View{Path: path}
 	t, ok := jsonString(o["type"])
 	if !ok {
-		return nil, &PaletteError{path + ".type", "is required: rect, text, image, qrcode, inlineText or wxacode"}
+		return nil, &Error{path + ".type", "is required: rect, text, image, qrcode, inlineText or wxacode"}
 	}
-	if v.typ, ok = viewTypes[t]; !ok {
-		return nil, &PaletteError{path + ".type", fmt.Sprintf("unknown type %q: want rect, text, image, qrcode, inlineText or wxacode", t)}
+	if v.Type, ok = viewTypes[t]; !ok {
+		return nil, &Error{path + ".type", fmt.Sprintf("unknown type %q: want rect, text, image, qrcode, inlineText or wxacode", t)}
 	}
 	if r, ok := o["id"]; ok {
 		if v.id, ok = jsonText(r); !ok {
-			return nil, &PaletteError{path + ".id", "must be a string"}
+			return nil, &Error{path + ".id", "must be a string"}
 		}
 	}
 	for _, f := range []struct {
 		name string
 		dst  *string
-	}{{"text", &v.text}, {"url", &v.url}, {"content", &v.content}} {
+	}{{"text", &v.Text}, {"url", &v.URL}, {"content", &v.Content}} {
 		r, ok := o[f.name]
 		if !ok || string(bytes.TrimSpace(r)) == "null" {
 			continue
 		}
 		if *f.dst, ok = jsonText(r); !ok {
-			return nil, &PaletteError{path + "." + f.name, "must be a string"}
+			return nil, &Error{path + "." + f.name, "must be a string"}
 		}
 	}
-	runes := utf8.RuneCountInString(v.text)
+	runes := utf8.RuneCountInString(v.Text)
 	if r, ok := o["textList"]; ok {
 		var items []json.RawMessage
 		if err := json.Unmarshal(r, &items); err != nil {
-			return nil, &PaletteError{path + ".textList", "must be an array"}
+			return nil, &Error{path + ".textList", "must be an array"}
 		}
 		if len(items) > maxInlineItems {
-			return nil, &PaletteError{path + ".textList", fmt.Sprintf("has more than %d items", maxInlineItems)}
+			return nil, &Error{path + ".textList", fmt.Sprintf("has more than %d items", maxInlineItems)}
 		}
 		for i, ir := range items {
 			ip := fmt.Sprintf("%s.textList[%d]", path, i)
@@ -304,33 +304,33 @@ func parseView(raw json.RawMessage, path string, ids map[string]int) (*view, err
 			if err := io.only(ip, "text", "css"); err != nil {
 				return nil, err
 			}
-			var it inlineItem
+			var it InlineItem
 			if tr, ok := io["text"]; ok {
-				if it.text, ok = jsonText(tr); !ok {
-					return nil, &PaletteError{ip + ".text", "must be a string"}
+				if it.Text, ok = jsonText(tr); !ok {
+					return nil, &Error{ip + ".text", "must be a string"}
 				}
 			}
-			runes += utf8.RuneCountInString(it.text)
-			if it.css, err = parseCSS(io["css"], ip+".css", typeText, ids); err != nil {
+			runes += utf8.RuneCountInString(it.Text)
+			if it.CSS, err = parseCSS(io["css"], ip+".css", TypeText, ids); err != nil {
 				return nil, err
 			}
-			v.textList = append(v.textList, it)
+			v.TextList = append(v.TextList, it)
 		}
 	}
-	if runes > MaxPaletteTextRunes {
-		return nil, &PaletteError{path + ".text", fmt.Sprintf("has %d characters, more than %d", runes, MaxPaletteTextRunes)}
+	if runes > MaxTextRunes {
+		return nil, &Error{path + ".text", fmt.Sprintf("has %d characters, more than %d", runes, MaxTextRunes)}
 	}
-	if v.css, err = parseCSS(o["css"], path+".css", v.typ, ids); err != nil {
+	if v.CSS, err = parseCSS(o["css"], path+".css", v.Type, ids); err != nil {
 		return nil, err
 	}
-	switch v.typ {
-	case typeRect, typeQRCode, typeWxacode:
-		if !v.css.width.set() || !v.css.height.set() {
-			return nil, &PaletteError{path + ".css", "a " + t + " view needs width and height"}
+	switch v.Type {
+	case TypeRect, TypeQRCode, TypeWxacode:
+		if !v.CSS.Width.Set() || !v.CSS.Height.Set() {
+			return nil, &Error{path + ".css", "a " + t + " view needs width and height"}
 		}
 	}
-	if v.typ == typeQRCode && !hasPlaceholder(v.content) && len(v.content) > maxQRBytes {
-		return nil, &PaletteError{path + ".content", fmt.Sprintf("is %d bytes, more than a QR code holds (%d)", len(v.content), maxQRBytes)}
+	if v.Type == TypeQRCode && !hasPlaceholder(v.Content) && len(v.Content) > MaxQRBytes {
+		return nil, &Error{path + ".content", fmt.Sprintf("is %d bytes, more than a QR code holds (%d)", len(v.Content), MaxQRBytes)}
 	}
 	return v, nil
 }
@@ -349,14 +349,14 @@ var (
 
 // parseCSS reads a css object, or an array of them merged in order (later
 // fields win, as Painter's Object.assign does).
-func parseCSS(raw json.RawMessage, path string, typ viewType, ids map[string]int) (*viewCSS, error) {
-	c := &viewCSS{borderColor: color.NRGBA{0, 0, 0, 0xff}}
+func parseCSS(raw json.RawMessage, path string, typ viewType, ids map[string]int) (*CSS, error) {
+	c := &CSS{BorderColor: color.NRGBA{0, 0, 0, 0xff}}
 	o := jsonObject{}
 	if r := bytes.TrimSpace(raw); len(r) > 0 && string(r) != "null" {
 		if r[0] == '[' {
 			var list []json.RawMessage
 			if err := json.Unmarshal(r, &list); err != nil {
-				return nil, &PaletteError{path, "must be an object or an array of objects"}
+				return nil, &Error{path, "must be an object or an array of objects"}
 			}
 			for i, item := range list {
 				m, err := decodeObject(item, fmt.Sprintf("%s[%d]", path, i))
@@ -385,13 +385,13 @@ func parseCSS(raw json.RawMessage, path string, typ viewType, ids map[string]int
 type cssParser struct {
 	o    jsonObject
 	path string
-	c    *viewCSS
+	c    *CSS
 	ids  map[string]int
 	typ  viewType
 }
 
 func (p *cssParser) fail(field, rule string) error {
-	return &PaletteError{p.path + "." + field, rule}
+	return &Error{p.path + "." + field, rule}
 }
 
 func (p *cssParser) str(field string) (string, bool, error) {
@@ -406,7 +406,7 @@ func (p *cssParser) str(field string) (string, bool, error) {
 	return s, true, nil
 }
 
-func (p *cssParser) length(field string, dst *length, sc lengthScope) error {
+func (p *cssParser) length(field string, dst *Length, sc lengthScope) error {
 	raw, ok := p.o[field]
 	if !ok || string(bytes.TrimSpace(raw)) == "null" {
 		return nil
@@ -422,7 +422,7 @@ func (p *cssParser) length(field string, dst *length, sc lengthScope) error {
 
 // position reads left/right/top, which also take Painter's legacy array
 // form [offset, id, multiplier]: offset + (id's width, or height for top) × multiplier.
-func (p *cssParser) position(field string, dst *length, sc lengthScope) error {
+func (p *cssParser) position(field string, dst *Length, sc lengthScope) error {
 	raw := bytes.TrimSpace(p.o[field])
 	if len(raw) == 0 || raw[0] != '[' {
 		return p.length(field, dst, sc)
@@ -455,7 +455,7 @@ func (p *cssParser) position(field string, dst *length, sc lengthScope) error {
 		prop = propHeight
 	}
 	ref := &expr{op: opMul, l: &expr{op: opRef, ref: idx, prop: prop}, r: &expr{op: opNum, v: mult}}
-	*dst = length{&expr{op: opAdd, l: off.e, r: ref}}
+	*dst = Length{&expr{op: opAdd, l: off.e, r: ref}}
 	return nil
 }
 
@@ -464,8 +464,8 @@ func (p *cssParser) parse() error {
 	pos := lengthScope{percent: true, allowCalc: true, allowRefs: true}
 	for _, f := range []struct {
 		name string
-		dst  *length
-	}{{"left", &c.left}, {"right", &c.right}, {"top", &c.top}, {"bottom", &c.bottom}} {
+		dst  *Length
+	}{{"left", &c.Left}, {"right", &c.Right}, {"top", &c.Top}, {"bottom", &c.Bottom}} {
 		if err := p.position(f.name, f.dst, pos); err != nil {
 			return err
 		}
@@ -474,11 +474,11 @@ func (p *cssParser) parse() error {
 	size.nonNegative = true
 	for _, f := range []struct {
 		name string
-		dst  *length
+		dst  *Length
 		auto *bool
-	}{{"width", &c.width, &c.widthAuto}, {"height", &c.height, &c.heightAuto}} {
+	}{{"width", &c.Width, &c.WidthAuto}, {"height", &c.Height, &c.HeightAuto}} {
 		if s, ok := jsonString(p.o[f.name]); ok && strings.TrimSpace(s) == "auto" {
-			if p.typ != typeImage {
+			if p.typ != TypeImage {
 				return p.fail(f.name, "auto is only for images")
 			}
 			*f.auto = true
@@ -498,58 +498,58 @@ func (p *cssParser) parse() error {
 			}
 			v = a
 		}
-		c.rotate = math.Mod(v, 360)
+		c.Rotate = math.Mod(v, 360)
 	}
 	var err error
-	if c.align, err = p.keyword("align", map[string]hAlign{"left": alignStart, "center": alignMiddle, "right": alignEnd}); err != nil {
+	if c.Align, err = p.keyword("align", map[string]Align{"left": alignStart, "center": AlignMiddle, "right": AlignEnd}); err != nil {
 		return err
 	}
-	if c.verticalAlign, err = p.keyword("verticalAlign", map[string]hAlign{"top": alignStart, "center": alignMiddle, "middle": alignMiddle, "bottom": alignEnd}); err != nil {
+	if c.VerticalAlign, err = p.keyword("verticalAlign", map[string]Align{"top": alignStart, "center": AlignMiddle, "middle": AlignMiddle, "bottom": AlignEnd}); err != nil {
 		return err
 	}
-	if c.textAlign, err = p.keyword("textAlign", map[string]hAlign{"left": alignStart, "start": alignStart, "center": alignMiddle, "right": alignEnd, "end": alignEnd}); err != nil {
+	if c.TextAlign, err = p.keyword("textAlign", map[string]Align{"left": alignStart, "start": alignStart, "center": AlignMiddle, "right": AlignEnd, "end": AlignEnd}); err != nil {
 		return err
 	}
-	bs, err := p.keyword("borderStyle", map[string]hAlign{"solid": 1, "dashed": 2, "dotted": 3})
+	bs, err := p.keyword("borderStyle", map[string]Align{"solid": 1, "dashed": 2, "dotted": 3})
 	if err != nil {
 		return err
 	}
-	c.borderStyle = borderStyle(max(bs, 1) - 1)
-	mode, err := p.keyword("mode", map[string]hAlign{"aspectFill": 1, "scaleToFill": 2, "aspectFit": 3, "auto": 4})
+	c.BorderStyle = BorderStyle(max(bs, 1) - 1)
+	mode, err := p.keyword("mode", map[string]Align{"aspectFill": 1, "scaleToFill": 2, "aspectFit": 3, "auto": 4})
 	if err != nil {
 		return err
 	}
-	c.mode = imageMode(max(mode, 1) - 1)
+	c.Mode = ImageMode(max(mode, 1) - 1)
 	if raw, ok := p.o["borderRadius"]; ok {
-		if c.borderRadius, err = parseRadii(raw, &lengthScope{percent: true, allowCalc: true, allowRefs: true, ids: p.ids}); err != nil {
+		if c.BorderRadius, err = parseRadii(raw, &lengthScope{percent: true, allowCalc: true, allowRefs: true, ids: p.ids}); err != nil {
 			return p.fail("borderRadius", err.Error())
 		}
 	}
 	bw := lengthScope{percent: true, allowCalc: true, allowRefs: true, nonNegative: true}
-	if err := p.length("borderWidth", &c.borderWidth, bw); err != nil {
+	if err := p.length("borderWidth", &c.BorderWidth, bw); err != nil {
 		return err
 	}
 	if s, ok, err := p.str("borderColor"); err != nil {
 		return err
 	} else if ok {
-		if c.borderColor, err = parseColor(s); err != nil {
+		if c.BorderColor, err = parseColor(s); err != nil {
 			return p.fail("borderColor", err.Error())
 		}
 	}
 	if s, ok, err := p.str("shadow"); err != nil {
 		return err
 	} else if ok {
-		if c.shadow, err = parseShadow(s); err != nil {
+		if c.Shadow, err = parseShadow(s); err != nil {
 			return p.fail("shadow", err.Error())
 		}
 	}
 	for _, f := range []struct {
 		name string
-		dst  *paint
+		dst  *Paint
 		grad bool
 	}{
-		{"color", &c.color, p.typ == typeRect},
-		{"background", &c.background, true},
+		{"color", &c.Color, p.typ == TypeRect},
+		{"background", &c.Background, true},
 	} {
 		s, ok, err := p.str(f.name)
 		if err != nil {
@@ -563,12 +563,12 @@ func (p *cssParser) parse() error {
 		}
 	}
 	font := lengthScope{allowCalc: true, allowRefs: true, nonNegative: true}
-	if err := p.length("fontSize", &c.fontSize, font); err != nil {
+	if err := p.length("fontSize", &c.FontSize, font); err != nil {
 		return err
 	}
-	if c.fontSize.set() && c.fontSize.isStatic() {
-		if v, _ := c.fontSize.resolve(&lengthEnv{k: 1}); v <= 0 || v > 4*maxFontPx {
-			return p.fail("fontSize", fmt.Sprintf("must be more than 0 and at most %drpx", 4*maxFontPx))
+	if c.FontSize.Set() && c.FontSize.isStatic() {
+		if v, _ := c.FontSize.Resolve(&Env{K: 1}); v <= 0 || v > 4*MaxFontPx {
+			return p.fail("fontSize", fmt.Sprintf("must be more than 0 and at most %drpx", 4*MaxFontPx))
 		}
 	}
 	if err := p.fontWeight(); err != nil {
@@ -588,7 +588,7 @@ func (p *cssParser) parse() error {
 		if !ok || v != math.Trunc(v) || v < 0 {
 			return p.fail("maxLines", "must be a whole number, 0 for no limit")
 		}
-		c.maxLines = int(min(v, 1e6))
+		c.MaxLines = int(min(v, 1e6))
 	}
 	if s, ok, err := p.str("textDecoration"); err != nil {
 		return err
@@ -596,26 +596,26 @@ func (p *cssParser) parse() error {
 		for _, w := range strings.Fields(s) {
 			switch w {
 			case "underline":
-				c.textDecoration |= decoUnderline
+				c.TextDecoration |= DecoUnderline
 			case "overline":
-				c.textDecoration |= decoOverline
+				c.TextDecoration |= DecoOverline
 			case "line-through":
-				c.textDecoration |= decoLineThrough
+				c.TextDecoration |= DecoLineThrough
 			case "none":
 			default:
 				return p.fail("textDecoration", fmt.Sprintf("unknown decoration %q: want underline, overline, line-through or none", w))
 			}
 		}
 	}
-	ts, err := p.keyword("textStyle", map[string]hAlign{"fill": 1, "normal": 1, "stroke": 2})
+	ts, err := p.keyword("textStyle", map[string]Align{"fill": 1, "normal": 1, "stroke": 2})
 	if err != nil {
 		return err
 	}
-	c.stroke = ts == 2
+	c.Stroke = ts == 2
 	return p.padding()
 }
 
-func (p *cssParser) keyword(field string, words map[string]hAlign) (hAlign, error) {
+func (p *cssParser) keyword(field string, words map[string]Align) (Align, error) {
 	s, ok, err := p.str(field)
 	if err != nil || !ok {
 		return 0, err
@@ -659,7 +659,7 @@ func (p *cssParser) fontWeight() error {
 	if v < 1 || v > 1000 {
 		return p.fail("fontWeight", "must be normal, bold or a number from 1 to 1000")
 	}
-	p.c.bold = v >= 600
+	p.c.Bold = v >= 600
 	return nil
 }
 
@@ -674,7 +674,7 @@ func (p *cssParser) lineHeight() error {
 		if v < 0 {
 			return p.fail("lineHeight", "must not be negative")
 		}
-		p.c.lineHeightMult = v
+		p.c.LineHeightMult = v
 		return nil
 	}
 	s, ok := jsonString(raw)
@@ -686,7 +686,7 @@ func (p *cssParser) lineHeight() error {
 		if v < 0 {
 			return p.fail("lineHeight", "must not be negative")
 		}
-		p.c.lineHeightMult = v
+		p.c.LineHeightMult = v
 		return nil
 	}
 	if n, ok := strings.CutSuffix(s, "%"); ok {
@@ -694,11 +694,11 @@ func (p *cssParser) lineHeight() error {
 		if err != nil || v < 0 {
 			return p.fail("lineHeight", "bad percentage")
 		}
-		p.c.lineHeightMult = v / 100
+		p.c.LineHeightMult = v / 100
 		return nil
 	}
 	sc := lengthScope{allowCalc: true, allowRefs: true, nonNegative: true}
-	return p.length("lineHeight", &p.c.lineHeight, sc)
+	return p.length("lineHeight", &p.c.LineHeight, sc)
 }
 
 // padding is the CSS shorthand: 1 to 4 lengths, top right bottom left.
@@ -717,7 +717,7 @@ func (p *cssParser) padding() error {
 		return p.fail("padding", "want 1 to 4 lengths")
 	}
 	sc := &lengthScope{allowCalc: true, allowRefs: true, nonNegative: true, ids: p.ids}
-	var v [4]length
+	var v [4]Length
 	for i, s := range parts {
 		l, err := parseLengthString(s, sc)
 		if err != nil {
@@ -733,18 +733,18 @@ func (p *cssParser) padding() error {
 	case 3:
 		v[3] = v[1]
 	}
-	p.c.padding = v
+	p.c.Padding = v
 	return nil
 }
 
 // parseShadow reads "offX offY blur color" (the colour may come first, as
 // CSS allows). Lengths take units like any other length; a bare number is px.
-func parseShadow(s string) (*shadowSpec, error) {
+func parseShadow(s string) (*Shadow, error) {
 	f := fields(strings.TrimSpace(s))
 	if len(f) == 1 && f[0] == "none" {
 		return nil, nil
 	}
-	sh := &shadowSpec{color: color.NRGBA{0, 0, 0, 0xff}}
+	sh := &Shadow{Color: color.NRGBA{0, 0, 0, 0xff}}
 	var lens []string
 	colorSet := false
 	for _, w := range f {
@@ -752,7 +752,7 @@ func parseShadow(s string) (*shadowSpec, error) {
 			if colorSet {
 				return nil, fmt.Errorf("two colours in %q", s)
 			}
-			sh.color, colorSet = c, true
+			sh.Color, colorSet = c, true
 			continue
 		}
 		lens = append(lens, w)
@@ -764,7 +764,7 @@ func parseShadow(s string) (*shadowSpec, error) {
 		return nil, fmt.Errorf("want \"offX offY blur color\", got %q", s)
 	}
 	sc := &lengthScope{}
-	dst := []*length{&sh.x, &sh.y, &sh.blur}
+	dst := []*Length{&sh.X, &sh.Y, &sh.Blur}
 	for i, w := range lens {
 		l, err := parseLengthString(w, sc)
 		if err != nil {
@@ -772,7 +772,7 @@ func parseShadow(s string) (*shadowSpec, error) {
 		}
 		*dst[i] = l
 	}
-	if b, _ := sh.blur.resolve(&lengthEnv{k: 1}); b < 0 {
+	if b, _ := sh.Blur.Resolve(&Env{K: 1}); b < 0 {
 		return nil, fmt.Errorf("blur must not be negative")
 	}
 	return sh, nil

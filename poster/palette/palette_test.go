@@ -1,4 +1,4 @@
-package poster
+package palette
 
 import (
 	"errors"
@@ -9,8 +9,8 @@ import (
 )
 
 func TestParsePaletteErrors(t *testing.T) {
-	long := strings.Repeat("字", MaxPaletteTextRunes+1)
-	many := strings.TrimSuffix(strings.Repeat(`{"type":"rect","css":{"width":1,"height":1}},`, MaxPaletteViews+1), ",")
+	long := strings.Repeat("字", MaxTextRunes+1)
+	many := strings.TrimSuffix(strings.Repeat(`{"type":"rect","css":{"width":1,"height":1}},`, MaxViews+1), ",")
 	tests := []struct {
 		name, json, path, rule string
 	}{
@@ -57,10 +57,10 @@ func TestParsePaletteErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p, err := ParsePalette([]byte(tt.json))
-			var pe *PaletteError
+			p, err := Parse([]byte(tt.json))
+			var pe *Error
 			if !errors.As(err, &pe) {
-				t.Fatalf("got %v, %v; want a *PaletteError", p, err)
+				t.Fatalf("got %v, %v; want a *Error", p, err)
 			}
 			if pe.Path != tt.path || !strings.Contains(pe.Rule, tt.rule) {
 				t.Errorf("error %q; want path %q and a rule containing %q", err, tt.path, tt.rule)
@@ -92,14 +92,14 @@ func TestParsePaletteAccepts(t *testing.T) {
 		`{"width":"750rpx","height":"100rpx","views":[{"type":"text","text":123,"css":{"scalable":true,"deletable":false}}]}`,
 		`{"width":"750rpx","height":"100rpx","views":[{"type":"wxacode","css":{"width":"430rpx","height":"430rpx","background":"#fff"}}]}`,
 	} {
-		if _, err := ParsePalette([]byte(js)); err != nil {
-			t.Errorf("ParsePalette(%.60s…): %v", js, err)
+		if _, err := Parse([]byte(js)); err != nil {
+			t.Errorf("Parse(%.60s…): %v", js, err)
 		}
 	}
 }
 
 func TestVariables(t *testing.T) {
-	p, err := ParsePalette([]byte(`{"width":"750rpx","height":"100rpx","background":"{{ bg }}","views":[
+	p, err := Parse([]byte(`{"width":"750rpx","height":"100rpx","background":"{{ bg }}","views":[
 		{"type":"text","text":"你好 {{nickname}}，{{nickname}} {{ user.level }}"},
 		{"type":"image","url":"https://cdn.example.com/{{avatar}}.png"},
 		{"type":"qrcode","content":"{{url}}","css":{"width":1,"height":1}},
@@ -117,20 +117,20 @@ func TestVariables(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := q.views[0].text; got != "你好 小明{{url}}，小明{{url}} VIP" {
+	if got := q.views[0].Text; got != "你好 小明{{url}}，小明{{url}} VIP" {
 		t.Errorf("filled text = %q (values are not searched for placeholders)", got)
 	}
-	if got := q.views[1].url; got != "https://cdn.example.com/a1.png" {
+	if got := q.views[1].URL; got != "https://cdn.example.com/a1.png" {
 		t.Errorf("filled url = %q", got)
 	}
-	if q.background.paint.kind != paintColor || q.background.paint.color.R != 0xff {
+	if q.background.Paint.Kind != PaintColor || q.background.Paint.Color.R != 0xff {
 		t.Errorf("filled background not parsed as a colour: %+v", q.background)
 	}
-	if got := q.views[3].textList[1].text; got != "{not} {{ }} {{1x}}" {
+	if got := q.views[3].TextList[1].Text; got != "{not} {{ }} {{1x}}" {
 		t.Errorf("non-placeholders changed: %q", got)
 	}
 	// The original is untouched: templates are shared.
-	if p.views[0].text != "你好 {{nickname}}，{{nickname}} {{ user.level }}" || p.views[3].textList[0].text != "{{price}}" {
+	if p.views[0].Text != "你好 {{nickname}}，{{nickname}} {{ user.level }}" || p.views[3].TextList[0].Text != "{{price}}" {
 		t.Error("Fill changed the palette it was called on")
 	}
 	if got := q.Variables(); len(got) != 1 || got[0] != "url" {
@@ -147,14 +147,14 @@ func TestVariables(t *testing.T) {
 	data["avatar"], data["nickname"] = "", ""
 	data["bg"] = "not a colour"
 	_, err = p.Fill(data)
-	var pe *PaletteError
+	var pe *Error
 	if !errors.As(err, &pe) || pe.Path != "background" {
-		t.Errorf("Fill with a bad background: %v, want a PaletteError on background", err)
+		t.Errorf("Fill with a bad background: %v, want an Error on background", err)
 	}
 }
 
 func TestFillWithoutVariables(t *testing.T) {
-	p, err := ParsePalette([]byte(`{"width":"10rpx","height":"10rpx","views":[{"type":"text","text":"plain"}]}`))
+	p, err := Parse([]byte(`{"width":"10rpx","height":"10rpx","views":[{"type":"text","text":"plain"}]}`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -162,13 +162,13 @@ func TestFillWithoutVariables(t *testing.T) {
 		t.Errorf("Variables() = %q", vars)
 	}
 	q, err := p.Fill(nil)
-	if err != nil || q.views[0].text != "plain" {
+	if err != nil || q.views[0].Text != "plain" {
 		t.Errorf("Fill(nil) = %v, %v", q, err)
 	}
 }
 
-func ExamplePaletteError() {
-	_, err := ParsePalette([]byte(`{"width":"750rpx","height":"100rpx","views":[{"type":"text","css":{"left":"calc(title.right + 8rpx)"}}]}`))
+func ExampleError() {
+	_, err := Parse([]byte(`{"width":"750rpx","height":"100rpx","views":[{"type":"text","css":{"left":"calc(title.right + 8rpx)"}}]}`))
 	fmt.Println(err)
 	// Output: views[0].css.left: calc(): no earlier view has id "title"
 }

@@ -1,4 +1,4 @@
-package poster
+package text
 
 import (
 	"image"
@@ -207,34 +207,34 @@ func iabs(x int) int {
 }
 
 // layoutLines lays text out with the real fonts, one style, size px.
-func layoutLines(t *testing.T, text string, size, maxW float64, maxLines int) *textLayout {
+func layoutLines(t *testing.T, text string, size, maxW float64, maxLines int) *Layout {
 	t.Helper()
-	return newFaceSet(testFonts(t)).layoutText([]textSpan{{text, textStyle{size: size}}}, maxW, maxLines)
+	return NewFaces(testFonts(t)).Layout([]Span{{text, Style{Size: size}}}, maxW, maxLines)
 }
 
 func TestLayoutRealFont(t *testing.T) {
 	const size, maxW = 40, 654
 	lay := layoutLines(t, testTitle, size, maxW, 2)
-	if len(lay.lines) != 2 || !lay.truncated {
-		t.Fatalf("testTitle: %d lines, truncated %v; want 2, true", len(lay.lines), lay.truncated)
+	if len(lay.Lines) != 2 || !lay.truncated {
+		t.Fatalf("testTitle: %d lines, truncated %v; want 2, true", len(lay.Lines), lay.truncated)
 	}
-	for i, l := range lay.lines {
-		if l.width > maxW {
-			t.Errorf("line %d is %.1f px wide, max %d", i, l.width, maxW)
+	for i, l := range lay.Lines {
+		if l.Width > maxW {
+			t.Errorf("line %d is %.1f px wide, max %d", i, l.Width, maxW)
 		}
 	}
 	// The same text without a line limit is not cut.
-	if lay := layoutLines(t, testTitle, size, maxW, 0); lay.truncated || len(lay.lines) < 3 {
-		t.Errorf("unlimited: %d lines, truncated %v", len(lay.lines), lay.truncated)
+	if lay := layoutLines(t, testTitle, size, maxW, 0); lay.truncated || len(lay.Lines) < 3 {
+		t.Errorf("unlimited: %d lines, truncated %v", len(lay.Lines), lay.truncated)
 	}
 	// A text exactly as wide as the box fits on one line, no ellipsis.
 	one := layoutLines(t, "周末一起去爬山", size, 0, 0)
-	exact := layoutLines(t, "周末一起去爬山", size, one.width(), 1)
-	if len(exact.lines) != 1 || exact.truncated {
-		t.Errorf("exact fit: %d lines, truncated %v", len(exact.lines), exact.truncated)
+	exact := layoutLines(t, "周末一起去爬山", size, one.Width(), 1)
+	if len(exact.Lines) != 1 || exact.truncated {
+		t.Errorf("exact fit: %d lines, truncated %v", len(exact.Lines), exact.truncated)
 	}
 	// Ideographs are 1 em wide in Noto Sans CJK.
-	if w := one.width(); w != 7*size {
+	if w := one.Width(); w != 7*size {
 		t.Errorf("7 ideographs at %d px are %.2f px wide, want %d", size, w, 7*size)
 	}
 }
@@ -258,13 +258,13 @@ func TestLayoutEmojiAndFallback(t *testing.T) {
 	for _, tt := range tests {
 		lay := layoutLines(t, tt.text, 32, 0, 0)
 		glyphs, emoji := 0, 0
-		for _, l := range lay.lines {
-			for _, g := range l.glyphs {
+		for _, l := range lay.Lines {
+			for _, g := range l.Glyphs {
 				glyphs++
-				if g.font == fontEmoji {
+				if g.Font == fontEmoji {
 					emoji++
 				}
-				if g.gid == 0 {
+				if g.GID == 0 {
 					t.Errorf("%q: .notdef glyph laid out", tt.text)
 				}
 			}
@@ -277,7 +277,7 @@ func TestLayoutEmojiAndFallback(t *testing.T) {
 
 func TestLayoutCapsRunes(t *testing.T) {
 	lay := layoutLines(t, strings.Repeat("长", 3*maxTextRunes), 10, 0, 0)
-	if n := lay.glyphCount(); n != maxTextRunes {
+	if n := lay.GlyphCount(); n != maxTextRunes {
 		t.Errorf("%d glyphs laid out, want the cap of %d", n, maxTextRunes)
 	}
 }

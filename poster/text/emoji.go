@@ -1,4 +1,4 @@
-package poster
+package text
 
 import "unicode"
 

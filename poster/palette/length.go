@@ -1,4 +1,4 @@
-package poster
+package palette
 
 import (
 	"errors"
@@ -62,13 +62,13 @@ type expr struct {
 	l, r *expr
 }
 
-// length is a parsed CSS length. The zero value (nil expr) means "unset".
-type length struct{ e *expr }
+// Length is a parsed CSS length. The zero value (nil expr) means "unset".
+type Length struct{ e *expr }
 
-func (l length) set() bool { return l.e != nil }
+func (l Length) Set() bool { return l.e != nil }
 
 // isStatic reports whether l needs no reference to other views.
-func (l length) isStatic() bool { return l.e != nil && l.e.static() }
+func (l Length) isStatic() bool { return l.e != nil && l.e.static() }
 
 func (e *expr) static() bool {
 	switch e.op {
@@ -82,22 +82,22 @@ func (e *expr) static() bool {
 	return e.l.static() && e.r.static()
 }
 
-// viewRect is the box of a drawn view, in output px, as calc() sees it.
-type viewRect struct {
-	left, top, right, bottom, width, height float64
+// Rect is the box of a drawn view, in output px, as calc() sees it.
+type Rect struct {
+	Left, Top, Right, Bottom, Width, Height float64
 }
 
-// lengthEnv is what resolving a length needs.
-type lengthEnv struct {
-	k     float64    // output px per rpx
-	base  float64    // what 100% is
-	rects []viewRect // boxes of the views drawn so far
+// Env is what resolving a length needs.
+type Env struct {
+	K     float64 // output px per rpx
+	Base  float64 // what 100% is
+	Rects []Rect  // boxes of the views drawn so far
 }
 
 var errNotFinite = errors.New("value is not finite")
 
-// resolve returns l in output px (0 if unset).
-func (l length) resolve(env *lengthEnv) (float64, error) {
+// Resolve returns l in output px (0 if unset).
+func (l Length) Resolve(env *Env) (float64, error) {
 	if l.e == nil {
 		return 0, nil
 	}
@@ -108,24 +108,24 @@ func (l length) resolve(env *lengthEnv) (float64, error) {
 	return v, nil
 }
 
-func (e *expr) eval(env *lengthEnv) float64 {
+func (e *expr) eval(env *Env) float64 {
 	switch e.op {
 	case opNum:
 		switch e.unit {
 		case unitRpx:
-			return e.v * env.k
+			return e.v * env.K
 		case unitPct:
-			return e.v * env.base / 100
+			return e.v * env.Base / 100
 		case unitPx:
-			return e.v * 2 * env.k
+			return e.v * 2 * env.K
 		}
 		return e.v // a factor of * or /
 	case opRef:
-		if e.ref < 0 || e.ref >= len(env.rects) {
+		if e.ref < 0 || e.ref >= len(env.Rects) {
 			return math.NaN() // cannot happen for a parsed palette
 		}
-		r := env.rects[e.ref]
-		return [...]float64{r.left, r.right, r.top, r.bottom, r.width, r.height}[e.prop]
+		r := env.Rects[e.ref]
+		return [...]float64{r.Left, r.Right, r.Top, r.Bottom, r.Width, r.Height}[e.prop]
 	case opNeg:
 		return -e.l.eval(env)
 	case opAdd:
@@ -151,28 +151,28 @@ type lengthScope struct {
 
 // parseLengthString parses "20rpx", "10px", "50%", "12" (px), "0" or
 // "calc(...)".
-func parseLengthString(s string, sc *lengthScope) (length, error) {
+func parseLengthString(s string, sc *lengthScope) (Length, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
-		return length{}, errors.New("empty length")
+		return Length{}, errors.New("empty length")
 	}
 	var e *expr
 	var err error
 	if strings.HasPrefix(strings.ToLower(s), "calc(") {
 		if !sc.allowCalc {
-			return length{}, errors.New("calc() is not allowed here")
+			return Length{}, errors.New("calc() is not allowed here")
 		}
 		e, err = parseCalc(s, sc)
 	} else {
 		e, err = parseLengthToken(s, sc)
 	}
 	if err != nil {
-		return length{}, err
+		return Length{}, err
 	}
 	if sc.nonNegative && e.op == opNum && e.v < 0 {
-		return length{}, errors.New("must not be negative")
+		return Length{}, errors.New("must not be negative")
 	}
-	return length{e}, nil
+	return Length{e}, nil
 }
 
 // parseLengthToken parses a single number with an optional unit.
@@ -204,9 +204,9 @@ func parseLengthToken(s string, sc *lengthScope) (*expr, error) {
 }
 
 // numberLength is a length given as a JSON number: px.
-func numberLength(v float64) (length, error) {
+func numberLength(v float64) (Length, error) {
 	if math.IsNaN(v) || math.IsInf(v, 0) || math.Abs(v) > maxNumber {
-		return length{}, fmt.Errorf("bad length %v", v)
+		return Length{}, fmt.Errorf("bad length %v", v)
 	}
-	return length{&expr{op: opNum, v: v, unit: unitPx}}, nil
+	return Length{&expr{op: opNum, v: v, unit: unitPx}}, nil
 }

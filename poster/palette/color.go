@@ -1,4 +1,4 @@
-package poster
+package palette
 
 import (
 	"errors"
@@ -137,13 +137,13 @@ func channel(s string) (uint8, error) {
 		if err != nil {
 			return 0, err
 		}
-		return clampByte(v / 100 * 255), nil
+		return ClampByte(v / 100 * 255), nil
 	}
 	v, err := parseNumber(s)
 	if err != nil {
 		return 0, err
 	}
-	return clampByte(v), nil
+	return ClampByte(v), nil
 }
 
 // alphaValue parses an alpha: 0..1 or a percentage, clamped.
@@ -156,10 +156,10 @@ func alphaValue(s string) (uint8, error) {
 	if err != nil {
 		return 0, err
 	}
-	return clampByte(v * scale * 255), nil
+	return ClampByte(v * scale * 255), nil
 }
 
-func clampByte(v float64) uint8 { return uint8(math.Round(min(max(v, 0), 255))) }
+func ClampByte(v float64) uint8 { return uint8(math.Round(min(max(v, 0), 255))) }
 
 func parseRGBFunc(args string) (color.NRGBA, error) {
 	parts, err := colorArgs(args)
@@ -199,7 +199,7 @@ func parseHSLFunc(args string) (color.NRGBA, error) {
 		sl[i] = min(max(sl[i]/100, 0), 1)
 	}
 	r, g, b := hslToRGB(h/360, sl[0], sl[1])
-	c := color.NRGBA{clampByte(r * 255), clampByte(g * 255), clampByte(b * 255), 0xff}
+	c := color.NRGBA{ClampByte(r * 255), ClampByte(g * 255), ClampByte(b * 255), 0xff}
 	if len(parts) == 4 {
 		if c.A, err = alphaValue(parts[3]); err != nil {
 			return color.NRGBA{}, err
@@ -243,8 +243,8 @@ func parseAngle(s string, unitless bool) (float64, error) {
 	return v, nil
 }
 
-// premul converts to the premultiplied colour image/draw works with.
-func premul(c color.NRGBA) color.RGBA {
+// Premul converts to the premultiplied colour image/draw works with.
+func Premul(c color.NRGBA) color.RGBA {
 	a := uint32(c.A)
 	return color.RGBA{
 		uint8((uint32(c.R)*a + 127) / 255),

@@ -1,4 +1,4 @@
-package poster
+package text
 
 import (
 	"image/color"
@@ -12,32 +12,32 @@ import (
 	"golang.org/x/image/math/fixed"
 )
 
-// textStyle is how a run of text looks.
-type textStyle struct {
-	bold   bool
-	size   float64    // px
-	color  color.RGBA // premultiplied
-	deco   uint8      // the renderer's decoration bits; layout only tracks where they are set
-	stroke bool
+// Style is how a run of text looks.
+type Style struct {
+	Bold   bool
+	Size   float64    // px
+	Color  color.RGBA // premultiplied
+	Deco   uint8      // the renderer's decoration bits; layout only tracks where they are set
+	Stroke bool
 }
 
-func (s *textStyle) textFont() fontID {
-	if s.bold {
+func (s *Style) Font() FontID {
+	if s.Bold {
 		return fontBold
 	}
 	return fontRegular
 }
 
-// textSpan is a run of text in one style.
-type textSpan struct {
-	text  string
-	style textStyle
+// Span is a run of text in one style.
+type Span struct {
+	Text  string
+	Style Style
 }
 
 // glyphPos is a shaped glyph; x and y are relative to its unit's pen
 // position, y down.
 type glyphPos struct {
-	font fontID
+	font FontID
 	gid  font.GID
 	x, y float64
 }
@@ -53,12 +53,12 @@ var zhHans = language.NewLanguage("zh-Hans")
 // sanitizeRunes flattens spans into runes with a style index each: "\r\n"
 // and "\r" become "\n", tabs become spaces, other control characters are
 // dropped, and at most maxTextRunes runes are kept.
-func sanitizeRunes(spans []textSpan) ([]rune, []uint16) {
+func sanitizeRunes(spans []Span) ([]rune, []uint16) {
 	var rs []rune
 	var st []uint16
 	for si, sp := range spans {
 		prevCR := false
-		for _, r := range sp.text {
+		for _, r := range sp.Text {
 			if len(rs) >= maxTextRunes {
 				return rs, st
 			}
@@ -86,11 +86,11 @@ func sanitizeRunes(spans []textSpan) ([]rune, []uint16) {
 // to the text font of its style if that font has it, else to the emoji font;
 // emoji sequences prefer the emoji font. Characters no font has are left
 // out, so no .notdef box is ever drawn.
-func (fs *faceSet) shapeParagraph(rs []rune, st []uint16, styles []textStyle) paragraph {
+func (fs *Faces) shapeParagraph(rs []rune, st []uint16, styles []Style) paragraph {
 	// Pick a font per cluster, dropping clusters nobody can draw.
 	type run struct {
 		start, end int
-		font       fontID
+		font       FontID
 		style      uint16
 		script     language.Script
 	}
@@ -101,7 +101,7 @@ func (fs *faceSet) shapeParagraph(rs []rune, st []uint16, styles []textStyle) pa
 	for i := 0; i < len(rs); {
 		j := clusterEnd(rs, i)
 		cl := rs[i:j]
-		f, ok := fs.pickFont(cl, styles[st[i]].textFont())
+		f, ok := fs.pickFont(cl, styles[st[i]].Font())
 		if ok {
 			sc := scriptOf(cl[0])
 			if f == fontEmoji {
@@ -141,7 +141,7 @@ func (fs *faceSet) shapeParagraph(rs []rune, st []uint16, styles []textStyle) pa
 		out := fs.shaper.Shape(shaping.Input{
 			Text: kept, RunStart: rn.start, RunEnd: rn.end,
 			Direction: di.DirectionLTR, Face: fs.faces[rn.font],
-			Size: fixed.Int26_6(math.Round(sty.size * 64)), Script: sc, Language: zhHans,
+			Size: fixed.Int26_6(math.Round(sty.Size * 64)), Script: sc, Language: zhHans,
 		})
 		p.addRun(out, kept, clusterStart, rn.font, rn.style)
 	}
@@ -150,7 +150,7 @@ func (fs *faceSet) shapeParagraph(rs []rune, st []uint16, styles []textStyle) pa
 
 // addRun turns shaped glyphs into units, one per cluster; a shaper cluster
 // that starts inside a user-perceived character joins the unit before it.
-func (p *paragraph) addRun(out shaping.Output, text []rune, clusterStart []bool, f fontID, style uint16) {
+func (p *paragraph) addRun(out shaping.Output, text []rune, clusterStart []bool, f FontID, style uint16) {
 	pen := 0.0 // within the current unit
 	for gi := 0; gi < len(out.Glyphs); {
 		ti := out.Glyphs[gi].TextIndex()
@@ -204,7 +204,7 @@ func baseRune(text []rune, i int) rune {
 // pickFont chooses the font for a cluster: emoji sequences go to the emoji
 // font, other characters to the style's text font, and characters it lacks
 // to the emoji font. ok is false if no font has the cluster's base.
-func (fs *faceSet) pickFont(cl []rune, text fontID) (fontID, bool) {
+func (fs *Faces) pickFont(cl []rune, text FontID) (FontID, bool) {
 	base := cl[0]
 	emoji := fs.faces[fontEmoji]
 	hasEmoji := func() bool {

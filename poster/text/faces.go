@@ -1,4 +1,4 @@
-package poster
+package text
 
 import (
 	"github.com/go-text/typesetting/font"
@@ -6,27 +6,27 @@ import (
 	"golang.org/x/image/vector"
 )
 
-// fontID names one of the renderer's fonts.
-type fontID uint8
+// FontID names one of the renderer's fonts.
+type FontID uint8
 
 const (
-	fontRegular fontID = iota
+	fontRegular FontID = iota
 	fontBold
 	fontEmoji
 	numFonts
 )
 
-// faceSet is the text state of one render: faces of the shared fonts, the
+// Faces is the text state of one render: faces of the shared fonts, the
 // shaper and a rasterizer for glyphs. It is not safe for concurrent use.
-type faceSet struct {
-	fonts  *fonts
+type Faces struct {
+	fonts  *Fonts
 	faces  [numFonts]*font.Face // nil for a missing emoji font
 	shaper shaping.HarfbuzzShaper
 	raster vector.Rasterizer
 }
 
-func newFaceSet(fs *fonts) *faceSet {
-	s := &faceSet{fonts: fs}
+func NewFaces(fs *Fonts) *Faces {
+	s := &Faces{fonts: fs}
 	s.faces[fontRegular] = font.NewFace(fs.regular)
 	s.faces[fontBold] = font.NewFace(fs.bold)
 	if fs.emoji != nil {
@@ -35,9 +35,9 @@ func newFaceSet(fs *fonts) *faceSet {
 	return s
 }
 
-// underlinePosition is where font f puts an underline, in em above the
+// UnderlinePosition is where font f puts an underline, in em above the
 // baseline (negative: below).
-func (fs *faceSet) underlinePosition(f fontID) float64 {
+func (fs *Faces) UnderlinePosition(f FontID) float64 {
 	face := fs.faces[f]
 	return float64(face.LineMetric(font.UnderlinePosition)) / float64(face.Upem())
 }

@@ -1,4 +1,4 @@
-package poster
+package imagesrc
 
 import (
 	"cmp"
@@ -236,7 +236,7 @@ func (f *Fetcher) FetchBytes(ctx context.Context, rawURL string) ([]byte, error)
 func (f *Fetcher) check(rawURL string) (*url.URL, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil {
-		// url.Error quotes the whole URL, query included: don't pass it on.
+		// URL.Error quotes the whole URL, query included: don't pass it on.
 		return nil, fmt.Errorf("poster: fetch: %w: malformed URL", ErrFetchRefused)
 	}
 	if err := f.allow(u); err != nil {
