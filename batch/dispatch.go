@@ -1,0 +1,171 @@
+package batch
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/wxposter/wxposter/tasks"
+)
+
+// TypeDispatch is the task that submits one chunk of a batch's items.
+const TypeDispatch = "batch:dispatch"
+
+type dispatchPayload struct {
+	Batch string `json:"batch"`
+	Gen   int    `json:"gen"`
+	From  int    `json:"from"`
+	To    int    `json:"to"`
+}
+
+// dispatchAll enqueues the dispatch of every chunk of batch id, generation
+// gen (0 at creation, then one per retry). Task ids are fixed per chunk and
+// generation, so asking twice enqueues once.
+func (s *Store) dispatchAll(ctx context.Context, id string, gen int) error {
+	total, err := s.total(ctx, id)
+	if err != nil {
+		return err
+	}
+	for from := 0; from < total; from += chunkSize {
+		b, _ := json.Marshal(dispatchPayload{Batch: id, Gen: gen, From: from, To: min(from+chunkSize, total)})
+		_, err := s.client.EnqueueContext(ctx, asynq.NewTask(TypeDispatch, b),
+			asynq.Queue(s.queue), asynq.TaskID(fmt.Sprintf("batch-dispatch-%s-%d-%d", id, gen, from/chunkSize)),
+			asynq.MaxRetry(20), asynq.Timeout(5*time.Minute), asynq.Retention(time.Hour))
+		if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
+			return fmt.Errorf("batch: enqueue dispatch: %w", err)
+		}
+	}
+	return nil
+}
+
+// Objects is what a dispatcher asks of storage.
+type Objects interface {
+	Exists(ctx context.Context, key string) (bool, error)
+}
+
+// Dispatcher runs TypeDispatch tasks: for each queued item of its chunk it
+// registers the batch against the item's job, counts a poster already made
+// as succeeded, and otherwise submits the job (tasks.Enqueuer, on the batch
+// queue); for each cancelled item it removes the job's pending task unless
+// another batch waits on it. Running it twice changes nothing.
+type Dispatcher struct {
+	store      *Store
+	objects    Objects
+	enqueuer   *tasks.Enqueuer
+	inspector  *asynq.Inspector
+	concurrent int
+	log        *slog.Logger
+}
+
+// NewDispatcher returns the dispatch handler. enq submits the poster jobs
+// with the same options as single posters.
+func NewDispatcher(s *Store, objects Objects, enq *tasks.Enqueuer) *Dispatcher {
+	return &Dispatcher{store: s, objects: objects, enqueuer: enq, inspector: enq.Inspector,
+		concurrent: 16, log: s.log}
+}
+
+// ProcessTask implements asynq.Handler.
+func (d *Dispatcher) ProcessTask(ctx context.Context, t *asynq.Task) error {
+	var p dispatchPayload
+	if err := json.Unmarshal(t.Payload(), &p); err != nil || !ValidID(p.Batch) {
+		return fmt.Errorf("batch: bad dispatch payload: %w", asynq.SkipRetry)
+	}
+	s := d.store
+	k := s.keysOf(p.Batch)
+	queued := map[string]bool{}
+	var cancelled []string
+	_, err := s.Items(ctx, p.Batch, p.From, p.To, 0, func(string) string { return "" }, func(v ItemView) bool {
+		switch v.Status {
+		case ItemQueued:
+			queued[v.ID] = true
+		case ItemCancelled:
+			cancelled = append(cancelled, v.ID)
+		}
+		return true
+	})
+	if errors.Is(err, ErrNotFound) {
+		return nil // expired
+	}
+	if err != nil {
+		return err
+	}
+	if len(queued) > 0 {
+		ids := make([]string, 0, len(queued))
+		pipe := s.rdb.Pipeline()
+		for id := range queued {
+			ids = append(ids, id)
+			pipe.SAdd(ctx, s.jobKey(id), p.Batch)
+			pipe.Expire(ctx, s.jobKey(id), s.retention)
+		}
+		pays := pipe.HMGet(ctx, k.pay, ids...)
+		if _, err := pipe.Exec(ctx); err != nil {
+			return fmt.Errorf("batch: register jobs: %w", err)
+		}
+		g, gctx := errgroup.WithContext(ctx)
+		g.SetLimit(d.concurrent)
+		for i, id := range ids {
+			raw, _ := pays.Val()[i].(string)
+			g.Go(func() error { return d.submit(gctx, p.Batch, id, raw) })
+		}
+		if err := g.Wait(); err != nil {
+			return err
+		}
+	}
+	for _, id := range cancelled {
+		d.unqueue(ctx, id)
+	}
+	return nil
+}
+
+// submit makes sure job id will run, or counts it as made.
+func (d *Dispatcher) submit(ctx context.Context, batchID, id, raw string) error {
+	var p tasks.PosterPayload
+	if err := json.Unmarshal([]byte(raw), &p); err != nil {
+		return fmt.Errorf("batch %s: payload of job %s: %w", batchID, id, err)
+	}
+	made, err := d.objects.Exists(ctx, tasks.PosterKey(id, p.PosterExt()))
+	if err != nil {
+		return err
+	}
+	if !made {
+		info, replaced, err := d.enqueuer.Enqueue(ctx, d.store.batchQueue, id, p)
+		if err != nil {
+			return fmt.Errorf("batch %s: enqueue job %s: %w", batchID, id, err)
+		}
+		if replaced {
+			d.log.InfoContext(ctx, "batch: replaced a failed job", "batch", batchID, "job", id)
+		}
+		// A job that completed between our check and its enqueue is made.
+		made = info != nil && info.State == asynq.TaskStateCompleted
+	}
+	if made {
+		return d.store.transition(ctx, batchID, id, stSucceeded, "qrt", "")
+	}
+	return nil
+}
+
+// unqueue removes the pending task of a cancelled item's job when no other
+// batch waits on it. A task it misses (or that another batch still needs)
+// is harmless: the worker skips jobs no live item waits on.
+func (d *Dispatcher) unqueue(ctx context.Context, id string) {
+	n, err := d.store.rdb.SCard(ctx, d.store.jobKey(id)).Result()
+	if err != nil || n > 1 {
+		return
+	}
+	info, err := d.inspector.GetTaskInfo(d.store.batchQueue, id)
+	if err != nil {
+		return
+	}
+	switch info.State {
+	case asynq.TaskStatePending, asynq.TaskStateScheduled, asynq.TaskStateRetry:
+		if err := d.inspector.DeleteTask(d.store.batchQueue, id); err == nil {
+			d.log.DebugContext(ctx, "batch: removed the task of a cancelled item", "job", id)
+		}
+	}
+}
