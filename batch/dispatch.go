@@ -19,23 +19,23 @@ const TypeDispatch = "batch:dispatch"
 
 type dispatchPayload struct {
 	Batch string `json:"batch"`
-	Gen   int    `json:"gen"`
+	Round string `json:"round"`
 	From  int    `json:"from"`
 	To    int    `json:"to"`
 }
 
-// dispatchAll enqueues the dispatch of every chunk of batch id, generation
-// gen (0 at creation, then one per retry). Task ids are fixed per chunk and
-// generation, so asking twice enqueues once.
-func (s *Store) dispatchAll(ctx context.Context, id string, gen int) error {
+// dispatchAll enqueues the dispatch of every chunk of batch id for round
+// (gen: "0" at creation, then the retry's number; "c<gen>" after a cancel).
+// Task ids are fixed per chunk and round, so asking twice enqueues once.
+func (s *Store) dispatchAll(ctx context.Context, id string, round string) error {
 	total, err := s.total(ctx, id)
 	if err != nil {
 		return err
 	}
 	for from := 0; from < total; from += chunkSize {
-		b, _ := json.Marshal(dispatchPayload{Batch: id, Gen: gen, From: from, To: min(from+chunkSize, total)})
+		b, _ := json.Marshal(dispatchPayload{Batch: id, Round: round, From: from, To: min(from+chunkSize, total)})
 		_, err := s.client.EnqueueContext(ctx, asynq.NewTask(TypeDispatch, b),
-			asynq.Queue(s.queue), asynq.TaskID(fmt.Sprintf("batch-dispatch-%s-%d-%d", id, gen, from/chunkSize)),
+			asynq.Queue(s.queue), asynq.TaskID(fmt.Sprintf("batch-dispatch-%s-%s-%d", id, round, from/chunkSize)),
 			asynq.MaxRetry(20), asynq.Timeout(5*time.Minute), asynq.Retention(time.Hour))
 		if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
 			return fmt.Errorf("batch: enqueue dispatch: %w", err)

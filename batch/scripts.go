@@ -6,6 +6,9 @@ import "github.com/redis/go-redis/v9"
 // KEYS[1] meta, KEYS[2] st, KEYS[3] items, KEYS[4] jobs, KEYS[5] pay, KEYS[6] err.
 // They all share the batch's hash tag.
 
+// Lua 5.1 writes -0 for the negation of 0, which HINCRBY refuses: scripts
+// subtract from 0 instead.
+
 // luaFinish ends the batch once every item is final: it stamps finished,
 // turns running into completed (cancelled stays), counts the completion
 // (epoch), marks its callback pending (cb) when there is a callback URL, and
@@ -66,8 +69,8 @@ local nq, nt = 0, 0
 st = string.gsub(st, 'q', function() nq = nq + 1; return 'c' end)
 st = string.gsub(st, 't', function() nt = nt + 1; return 'c' end)
 redis.call('SET', KEYS[2], st)
-redis.call('HINCRBY', KEYS[1], 'nq', -nq)
-redis.call('HINCRBY', KEYS[1], 'nt', -nt)
+redis.call('HINCRBY', KEYS[1], 'nq', 0 - nq)
+redis.call('HINCRBY', KEYS[1], 'nt', 0 - nt)
 redis.call('HINCRBY', KEYS[1], 'nc', nq + nt)
 redis.call('HSET', KEYS[1], 'status', 'cancelled')
 local cb = finish(ARGV[1], ARGV[2])
@@ -84,7 +87,7 @@ local n = 0
 st = string.gsub(st, 'f', function() n = n + 1; return 'q' end)
 if n == 0 then return {0, tonumber(redis.call('HGET', KEYS[1], 'gen') or '0')} end
 redis.call('SET', KEYS[2], st)
-redis.call('HINCRBY', KEYS[1], 'nf', -n)
+redis.call('HINCRBY', KEYS[1], 'nf', 0 - n)
 redis.call('HINCRBY', KEYS[1], 'nq', n)
 redis.call('DEL', KEYS[6])
 redis.call('HSET', KEYS[1], 'status', 'running')

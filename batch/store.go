@@ -114,7 +114,7 @@ func (s *Store) Create(ctx context.Context, spec Spec) (id string, existing bool
 			if ok, err := s.waitExists(ctx, got); err != nil {
 				return "", false, err
 			} else if ok {
-				gen, _ := s.rdb.HGet(ctx, s.keysOf(got).meta, "gen").Int()
+				gen, _ := s.rdb.HGet(ctx, s.keysOf(got).meta, "gen").Result()
 				return got, true, s.dispatchAll(ctx, got, gen)
 			}
 			// The batch it named expired: this key starts a new one.
@@ -129,7 +129,7 @@ func (s *Store) Create(ctx context.Context, spec Spec) (id string, existing bool
 		}
 		return "", false, err
 	}
-	return id, false, s.dispatchAll(ctx, id, 0)
+	return id, false, s.dispatchAll(ctx, id, "0")
 }
 
 // waitExists waits briefly for a batch being created by a concurrent
@@ -421,8 +421,8 @@ func (s *Store) Cancel(ctx context.Context, id string) (n int, ended bool, err e
 	}
 	// Pending tasks of cancelled items are removed in the background; the
 	// worker skips any that remain (Started), so none calls WeChat.
-	gen, _ := s.rdb.HGet(ctx, k.meta, "gen").Int()
-	return int(res[0]), false, s.dispatchAll(ctx, id, gen)
+	gen, _ := s.rdb.HGet(ctx, k.meta, "gen").Result()
+	return int(res[0]), false, s.dispatchAll(ctx, id, "c"+gen)
 }
 
 // Retry queues the batch's failed items again. It returns how many.
@@ -439,7 +439,7 @@ func (s *Store) Retry(ctx context.Context, id string) (int, error) {
 	}
 	// Dispatch even when nothing was requeued: a retry whose dispatch
 	// failed half-way is finished by asking again.
-	return int(res[0]), s.dispatchAll(ctx, id, int(res[1]))
+	return int(res[0]), s.dispatchAll(ctx, id, strconv.FormatInt(res[1], 10))
 }
 
 func (s *Store) ttl() int64 { return int64(s.retention / time.Second) }

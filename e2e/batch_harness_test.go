@@ -147,3 +147,12 @@ func (s *system) awaitBatch(id string, d time.Duration) batchView {
 	s.tb.Fatalf("batch %s did not end in %s: %+v", id, d, v)
 	return v
 }
+
+// dumpLogsOnFailure prints the system's logs if the test failed.
+func (s *system) dumpLogsOnFailure() {
+	s.tb.Cleanup(func() {
+		if s.tb.Failed() {
+			s.tb.Log(s.logs.String())
+		}
+	})
+}
