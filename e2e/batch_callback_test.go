@@ -114,3 +114,40 @@ func (r *receiver) awaitAccepted(n int, d time.Duration) []delivery {
 	r.tb.Fatalf("callback receiver: %d accepted deliveries in %s, want %d (all: %+v)", len(r.accepted()), d, n, r.all())
 	return nil
 }
+
+// TestBatchCallbackReceiverDown: a receiver that is down (refusing
+// connections, then answering 503) gets the callback once it is back, with
+// the same delivery_id on every attempt and a valid signature each time.
+func TestBatchCallbackReceiverDown(t *testing.T) {
+	const secret = "batch-callback-secret-e2e"
+	const addr = "127.0.0.1:7411" // the batches developer's port range
+	rcv := newReceiver(t, secret, addr)
+	rcv.stop() // down: connections refused
+	s := start(t, withCallbacks(secret, addr))
+	s.dumpLogsOnFailure()
+	id := s.createBatch(map[string]any{"page": pageIndex, "callback_url": rcv.url(),
+		"items": []any{map[string]any{"scene": "cb:1"}, map[string]any{"scene": "cb:2"}}})
+	s.awaitBatch(id, 30*time.Second)
+	time.Sleep(2 * time.Second)
+	rcv.setRefuse(true) // up, but failing
+	rcv.listen()
+	deadline := time.Now().Add(30 * time.Second)
+	for len(rcv.all()) == 0 && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	rcv.setRefuse(false)
+	got := rcv.awaitAccepted(1, 60*time.Second)
+	all := rcv.all()
+	if len(all) < 2 {
+		t.Fatalf("deliveries %+v, want a refused one and an accepted one", all)
+	}
+	for _, d := range all {
+		if d.ID != wxbatch.DeliveryID(id, 1) || !d.Valid {
+			t.Errorf("delivery %+v, want id %s and a valid signature", d, wxbatch.DeliveryID(id, 1))
+		}
+	}
+	time.Sleep(time.Second)
+	if len(rcv.accepted()) != 1 || got[0].Event.Batch.Counts.Succeeded != 2 {
+		t.Fatalf("accepted %+v, want exactly one", rcv.accepted())
+	}
+}
