@@ -111,4 +111,3 @@ func (s *Store) afterTransition(ctx context.Context, id string, cb int64) error 
 	}
 	return nil
 }
-

@@ -2,9 +2,9 @@ package e2e
 
 import (
 	"bytes"
-	"os"
 	"fmt"
 	"net/http"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -171,4 +171,7 @@ func BenchmarkBatchColdUnderQuota(b *testing.B) {
 	}
 }
 
-func ms(d time.Duration) float64 { v, _ := strconv.ParseFloat(fmt.Sprintf("%.1f", float64(d)/1e6), 64); return v }
+func ms(d time.Duration) float64 {
+	v, _ := strconv.ParseFloat(fmt.Sprintf("%.1f", float64(d)/1e6), 64)
+	return v
+}
