@@ -65,7 +65,7 @@ func (s *system) newWorker(rdb *redis.Client, wx *wechat.Client, renderer *poste
 	h := worker.NewHandler(rdb, []wechat.App{s.app}, wx, s.store, renderer, images,
 		append([]worker.HandlerOption{worker.WithLogger(log),
 			worker.WithTemplates(templates.NewStore(rdb, templates.WithKeyPrefix(s.tmplPrefix))),
-			worker.WithBatches(store, s.batchQueue),
+			worker.WithBatches(store, s.batchQueue, worker.BatchSlots(set.workers, share)),
 			worker.WithPacingOptions(pacing.WithBatchShare(share)),
 		}, opts...)...)
 	srv := worker.NewServer(rdb, worker.ServerConfig{

@@ -25,9 +25,57 @@ var _ Tracker = (*batch.Store)(nil)
 
 // WithBatches makes the handler keep batch items in step with their jobs
 // (t), and treat jobs from batchQueue as batch work: they are paced within
-// the batches' share of each app's code rate (pacing.WithBatchShare).
-func WithBatches(t Tracker, batchQueue string) HandlerOption {
-	return func(h *Handler) { h.tracker, h.batchQueue = t, batchQueue }
+// the batches' share of each app's code rate (pacing.WithBatchShare), wait
+// at most BatchPaceWait for their turn, and at most slots of them run at
+// once in this process (0: no limit), so the other worker slots stay free
+// for single posters.
+func WithBatches(t Tracker, batchQueue string, slots int) HandlerOption {
+	return func(h *Handler) {
+		h.tracker, h.batchQueue = t, batchQueue
+		if slots > 0 {
+			h.batchSlots = make(chan struct{}, slots)
+		}
+	}
+}
+
+// BatchSlots is how many of a worker's concurrency slots batch items may
+// take: share of them, at least 1, and at least one fewer than all when
+// there are two or more.
+func BatchSlots(concurrency int, share float64) int {
+	n := int(float64(concurrency) * share)
+	if n >= concurrency {
+		n = concurrency - 1
+	}
+	return max(n, 1)
+}
+
+// BatchPaceWait is how long a batch item waits in the worker for its turn
+// to call WeChat before it is put back (a single poster waits up to
+// WithPaceWait): a batch item holding a worker slot is a slot a single
+// poster cannot have.
+const BatchPaceWait = 250 * time.Millisecond
+
+// takeBatchSlot claims one of the process's batch slots without waiting;
+// release gives it back. ok is false when all are taken.
+func (h *Handler) takeBatchSlot(ctx context.Context) (release func(), ok bool) {
+	if h.batchSlots == nil || !h.fromBatchQueue(ctx) {
+		return func() {}, true
+	}
+	select {
+	case h.batchSlots <- struct{}{}:
+		return func() { <-h.batchSlots }, true
+	default:
+	}
+	if !lastAttempt(ctx) {
+		return nil, false
+	}
+	// asynq would archive a task erring on its last attempt: wait instead.
+	select {
+	case h.batchSlots <- struct{}{}:
+		return func() { <-h.batchSlots }, true
+	case <-ctx.Done():
+		return nil, false
+	}
 }
 
 // fromBatchQueue reports whether the running task came from the batch queue.

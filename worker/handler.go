@@ -77,6 +77,7 @@ type Handler struct {
 
 	tracker    Tracker
 	batchQueue string
+	batchSlots chan struct{}
 }
 
 // HandlerOption configures a Handler.
@@ -132,6 +133,14 @@ func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	}
 	log := h.log.With("job", id, "app", p.AppID, "template", p.Template)
 
+	release, ok := h.takeBatchSlot(ctx)
+	if !ok {
+		// Every batch slot of this process is busy: the rest are kept for
+		// single posters. Back on the queue, without spending a retry.
+		return &RateLimitError{AppID: p.AppID, RetryIn: time.Second,
+			Hold: pacing.Hold{Reason: pacing.ReasonRate, RetryIn: time.Second}}
+	}
+	defer release()
 	ctx, run, err := h.started(ctx, id)
 	if err != nil {
 		return fmt.Errorf("batch bookkeeping: %w", err)

@@ -165,7 +165,7 @@ func (d *deps) worker() (*asynq.Server, *asynq.ServeMux, error) {
 	h := worker.NewHandler(d.rdb, d.apps, wx, d.store, renderer, loaderImages{loader}, worker.WithLogger(d.log),
 		worker.WithCodeRate(d.cfg.CodeRatePerMinute, d.perAppRates()),
 		worker.WithPacingOptions(pacing.WithBatchShare(d.cfg.BatchRateShare)),
-		worker.WithBatches(batches, d.cfg.BatchQueue),
+		worker.WithBatches(batches, d.cfg.BatchQueue, worker.BatchSlots(d.cfg.WorkerConcurrency, d.cfg.BatchRateShare)),
 		worker.WithTemplates(d.templates), worker.WithImageLoader(loader))
 	srv := worker.NewServer(d.rdb, worker.ServerConfig{
 		Queue:        d.cfg.Queue,
