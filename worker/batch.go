@@ -25,10 +25,9 @@ var _ Tracker = (*batch.Store)(nil)
 
 // WithBatches makes the handler keep batch items in step with their jobs
 // (t), and treat jobs from batchQueue as batch work: they are paced within
-// the batches' share of each app's code rate (pacing.WithBatchShare), wait
-// at most BatchPaceWait for their turn, and at most slots of them run at
-// once in this process (0: no limit), so the other worker slots stay free
-// for single posters.
+// the batches' share of each app's code rate (pacing.WithBatchShare), and
+// at most slots of them run at once in this process (0: no limit), so the
+// other worker slots stay free for single posters.
 func WithBatches(t Tracker, batchQueue string, slots int) HandlerOption {
 	return func(h *Handler) {
 		h.tracker, h.batchQueue = t, batchQueue
@@ -49,30 +48,28 @@ func BatchSlots(concurrency int, share float64) int {
 	return max(n, 1)
 }
 
-// BatchPaceWait is how long a batch item waits in the worker for its turn
-// to call WeChat before it is put back (a single poster waits up to
-// WithPaceWait): a batch item holding a worker slot is a slot a single
-// poster cannot have.
-const BatchPaceWait = 250 * time.Millisecond
+// batchSlotWait is how long a batch item waits for a batch slot before it
+// goes back to the queue: short, since it holds a worker slot meanwhile
+// that a single poster may need, but long enough not to spin.
+const batchSlotWait = 250 * time.Millisecond
 
-// takeBatchSlot claims one of the process's batch slots without waiting;
-// release gives it back. ok is false when all are taken.
+// takeBatchSlot claims one of the process's batch slots, waiting up to
+// batchSlotWait; release gives it back. ok is false when none came free.
 func (h *Handler) takeBatchSlot(ctx context.Context) (release func(), ok bool) {
 	if h.batchSlots == nil || !h.fromBatchQueue(ctx) {
 		return func() {}, true
 	}
+	var timeout <-chan time.Time
+	if !lastAttempt(ctx) { // asynq would archive a task erring on its last attempt: wait instead
+		t := time.NewTimer(batchSlotWait)
+		defer t.Stop()
+		timeout = t.C
+	}
 	select {
 	case h.batchSlots <- struct{}{}:
 		return func() { <-h.batchSlots }, true
-	default:
-	}
-	if !lastAttempt(ctx) {
+	case <-timeout:
 		return nil, false
-	}
-	// asynq would archive a task erring on its last attempt: wait instead.
-	select {
-	case h.batchSlots <- struct{}{}:
-		return func() { <-h.batchSlots }, true
 	case <-ctx.Done():
 		return nil, false
 	}

@@ -72,11 +72,7 @@ func (h *Handler) admit(ctx context.Context, appID string) error {
 	}
 	actx, cancel := context.WithDeadline(ctx, end)
 	defer cancel()
-	wait := h.paceWait
-	if pacing.IsBatch(ctx) {
-		wait = min(wait, BatchPaceWait)
-	}
-	hold, err := h.pacer.Admit(actx, appID, wait)
+	hold, err := h.pacer.Admit(actx, appID, h.paceWait)
 	if err != nil && ctx.Err() == nil && actx.Err() != nil {
 		// Waited as long as this attempt can: next time, then.
 		hold, err = pacing.Hold{Reason: pacing.ReasonRate, RetryIn: time.Second}, nil
