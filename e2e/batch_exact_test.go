@@ -14,6 +14,7 @@ import (
 
 	"github.com/wxposter/wxposter/internal/testenv"
 	"github.com/wxposter/wxposter/poster"
+	"github.com/wxposter/wxposter/poster/imagesrc"
 	"github.com/wxposter/wxposter/storage"
 	"github.com/wxposter/wxposter/tasks"
 	"github.com/wxposter/wxposter/wechat"
@@ -58,7 +59,7 @@ func TestBatchWorkerChild(t *testing.T) {
 	set := settings{maxRetry: 3, workers: c.Concurrency, poll: 20 * time.Millisecond,
 		callbackSecret: c.CallbackSecret, callbackHosts: c.CallbackHosts}
 	wx := wechat.New(rdb, wechat.WithBaseURL(c.SimURL))
-	srv, mux := s.newWorker(rdb, wx, renderer, poster.NewFetcher(), set, s.logs.Logger())
+	srv, mux := s.newWorker(rdb, wx, renderer, imagesrc.NewFetcher(), set, s.logs.Logger())
 	if err := srv.Start(mux); err != nil {
 		t.Fatal(err)
 	}
