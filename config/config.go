@@ -58,6 +58,15 @@ type Config struct {
 	ImageHosts         []string      `env:"WXPOSTER_IMAGE_HOSTS" envSeparator:"," envDefault:"thirdwx.qlogo.cn,wx.qlogo.cn"`
 	LogLevel           slog.Level    `env:"WXPOSTER_LOG_LEVEL" envDefault:"info"`
 	LogFormat          string        `env:"WXPOSTER_LOG_FORMAT" envDefault:"text"`
+
+	// Batches (docs/batches.md): their own queue, served after Queue; the
+	// share of each app's code rate they may use; how long their state
+	// stays after they end; where and how completion callbacks go.
+	BatchQueue     string        `env:"WXPOSTER_BATCH_QUEUE" envDefault:"posters-batch"`
+	BatchRateShare float64       `env:"WXPOSTER_BATCH_RATE_SHARE" envDefault:"0.8"`
+	BatchRetention time.Duration `env:"WXPOSTER_BATCH_RETENTION" envDefault:"720h"`
+	CallbackHosts  []string      `env:"WXPOSTER_CALLBACK_HOSTS" envSeparator:","`
+	CallbackSecret Secret        `env:"WXPOSTER_CALLBACK_SECRET"`
 }
 
 // SimConfig configures `wxposter sim`, the WeChat API simulator.
@@ -284,6 +293,7 @@ func (c *Config) validate() error {
 	default:
 		add("WXPOSTER_LOG_FORMAT", "must be text or json")
 	}
+	c.validateBatches(add)
 	return errors.Join(errs...)
 }
 

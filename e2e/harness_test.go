@@ -21,6 +21,7 @@ import (
 	"github.com/makiuchi-d/gozxing/qrcode"
 	"github.com/redis/go-redis/v9"
 
+	wxbatch "github.com/wxposter/wxposter/batch"
 	"github.com/wxposter/wxposter/internal/testenv"
 	"github.com/wxposter/wxposter/poster"
 	"github.com/wxposter/wxposter/poster/imagesrc"
@@ -52,6 +53,12 @@ type system struct {
 	avatar *httptest.Server
 	queue  string
 	logs   *testenv.LogBuffer
+	// batchQueue and batchPrefix isolate the test's batches; batches is
+	// the producer's batch store.
+	batchQueue  string
+	batchPrefix string
+	batches     *wxbatch.Store
+	tmplPrefix  string
 	// templates is the producer's template store (workers have their own
 	// on the same keys, as separate processes would).
 	templates *templates.Store
@@ -66,6 +73,10 @@ type settings struct {
 	simOpts     []wxsim.Option
 	simWrap     func(http.Handler) http.Handler
 	apiKeys     []string
+	// callbackSecret and callbackHosts configure batch callbacks.
+	callbackSecret string
+	callbackHosts  []string
+	batchShare     float64
 }
 
 type setting func(*settings)
@@ -90,6 +101,9 @@ func start(tb testing.TB, opts ...setting) *system {
 		queue: "e2e-" + testenv.ID(6),
 		logs:  &testenv.LogBuffer{},
 	}
+	s.batchQueue = s.queue + "-batch"
+	s.batchPrefix = "e2e-" + testenv.ID(6) + ":"
+	tb.Cleanup(func() { purgeKeys(s.rdb, s.batchPrefix) })
 	log := s.logs.Logger()
 
 	s.sim = wxsim.New(append([]wxsim.Option{
@@ -106,6 +120,7 @@ func start(tb testing.TB, opts ...setting) *system {
 
 	s.store = testenv.Store(tb)
 	tmplPrefix := "e2e-" + testenv.ID(6) + ":template:"
+	s.tmplPrefix = tmplPrefix
 	s.templates = templates.NewStore(s.rdb, templates.WithKeyPrefix(tmplPrefix))
 	tb.Cleanup(func() { purgeKeys(s.rdb, tmplPrefix) })
 
@@ -127,16 +142,8 @@ func start(tb testing.TB, opts ...setting) *system {
 		if err != nil {
 			tb.Fatal(err)
 		}
-		h := worker.NewHandler(rdb, []wechat.App{s.app}, wx, s.store, renderer, fetcher,
-			append([]worker.HandlerOption{worker.WithLogger(log), worker.WithImageLoader(loader),
-				worker.WithTemplates(templates.NewStore(rdb, templates.WithKeyPrefix(tmplPrefix)))}, set.handlerOpts...)...)
-		srv := worker.NewServer(rdb, worker.ServerConfig{
-			Queue: s.queue, Concurrency: set.workers, PollInterval: set.poll, Logger: log,
-		})
-		if err := srv.Start(worker.NewMux(h)); err != nil {
-			tb.Fatal(err)
-		}
-		tb.Cleanup(srv.Shutdown)
+		s.startWorker(rdb, wx, renderer, fetcher, set,
+			append([]worker.HandlerOption{worker.WithImageLoader(loader)}, set.handlerOpts...)...)
 	}
 
 	api := producer.New(s.rdb, s.store,
@@ -148,7 +155,10 @@ func start(tb testing.TB, opts ...setting) *system {
 		producer.WithWeChat(wechat.New(s.rdb, wechat.WithBaseURL(simSrv.URL), wechat.WithLogger(log))),
 		producer.WithAPIKeys(set.apiKeys...),
 		producer.WithTemplates(s.templates),
+		producer.WithBatches(producer.Batches{Store: s.batchStore(s.rdb), Hosts: mustHosts(tb, set.callbackHosts),
+			Signing: set.callbackSecret != ""}),
 	)
+	s.batches = s.batchStore(s.rdb)
 	tb.Cleanup(func() { api.Close() })
 	s.api = httptest.NewServer(api)
 	tb.Cleanup(s.api.Close)
@@ -160,6 +170,7 @@ func start(tb testing.TB, opts ...setting) *system {
 func (s *system) cleanupQueue() {
 	insp := asynq.NewInspectorFromRedisClient(s.rdb)
 	_ = insp.DeleteQueue(s.queue, true)
+	_ = insp.DeleteQueue(s.batchQueue, true)
 }
 
 // job is a poster job as the API shows it.

@@ -10,7 +10,11 @@
 //   - a pause after WeChat answered 45009 (daily quota), until the quota
 //     resets at 00:00 China time.
 //
+// Batch work (AsBatch) is also held to a share of the rate
+// (WithBatchShare), so the rest stays free for interactive requests.
+//
 // Redis keys: rate:wxposter:pace:<appid>:gcra (the limiter's state),
+// rate:wxposter:pace:<appid>:gcra-batch (the batch share's),
 // wxposter:pace:<appid>:cooldown and wxposter:pace:<appid>:paused.
 package pacing
 
@@ -42,6 +46,7 @@ type Pacer struct {
 	burst    int
 	period   time.Duration // one minute; tests shorten it
 	cooldown time.Duration
+	share    float64 // of the rate, for batch work
 	recheck  time.Duration
 	clock    func() time.Time
 	log      *slog.Logger
@@ -64,6 +69,7 @@ func New(rdb redis.UniversalClient, opts ...Option) *Pacer {
 		burst:    3,
 		period:   time.Minute,
 		cooldown: time.Minute,
+		share:    DefaultBatchShare,
 		recheck:  10 * time.Minute,
 		clock:    time.Now,
 		log:      slog.Default(),
@@ -89,7 +95,11 @@ func New(rdb redis.UniversalClient, opts ...Option) *Pacer {
 // so ask only right before calling.
 func (p *Pacer) Admit(ctx context.Context, appID string, maxWait time.Duration) (Hold, error) {
 	deadline := time.Now().Add(maxWait)
-	g := p.gate(appID)
+	gateKey := appID
+	if IsBatch(ctx) {
+		gateKey += "\x00batch" // batch callers line up apart from interactive ones
+	}
+	g := p.gate(gateKey)
 
 	if err := g.enter(ctx, maxWait); err != nil {
 		if ctx.Err() != nil {
@@ -99,7 +109,7 @@ func (p *Pacer) Admit(ctx context.Context, appID string, maxWait time.Duration) 
 	}
 	defer g.leave()
 
-	limit := p.Limit(appID)
+	limits := p.limits(ctx, appID)
 	for {
 		h, err := p.State(ctx, appID)
 		if err != nil {
@@ -114,12 +124,17 @@ func (p *Pacer) Admit(ctx context.Context, appID string, maxWait time.Duration) 
 			}
 			continue
 		}
-		res, err := p.limiter.Allow(ctx, p.key(appID, "gcra"), limit)
+		// A batch call passes the batch share first, then the app's rate:
+		// both count it, and it waits here for each in turn.
+		res, err := p.limiter.Allow(ctx, limits[0].key, limits[0].l)
 		if err != nil {
 			return Hold{}, fmt.Errorf("pacing %s: rate limiter: %w", appID, err)
 		}
 		if res.Allowed > 0 {
-			return Hold{}, nil
+			if limits = limits[1:]; len(limits) == 0 {
+				return Hold{}, nil
+			}
+			continue
 		}
 		if err := sleep(ctx, res.RetryAfter); err != nil {
 			return Hold{}, err

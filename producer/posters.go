@@ -11,8 +11,6 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/hibiken/asynq"
-
 	"github.com/wxposter/wxposter/poster"
 	"github.com/wxposter/wxposter/scene"
 	"github.com/wxposter/wxposter/tasks"
@@ -62,21 +60,12 @@ func (s *Server) createPoster(w http.ResponseWriter, r *http.Request) {
 		invalid(w, field, rule)
 		return
 	}
-	if req.Params != nil {
-		if req.Scene != "" {
-			invalid(w, "params", "cannot be combined with scene: send one of them")
-			return
-		}
-		sc, err := s.scenes.Scene(r.Context(), req.Params)
-		switch {
-		case errors.Is(err, scene.ErrInvalidParams):
-			invalid(w, "params", strings.TrimPrefix(err.Error(), "scene: invalid params: "))
-			return
-		case err != nil:
-			s.unavailable(w, r, "store the scene params", err)
-			return
-		}
-		req.Scene = sc
+	if field, rule, err := s.resolveParams(r.Context(), &req); err != nil {
+		s.unavailable(w, r, "store the scene params", err)
+		return
+	} else if field != "" {
+		invalid(w, field, rule)
+		return
 	}
 	payload, field, rule, err := s.payload(r.Context(), &req)
 	if err != nil {
@@ -92,7 +81,7 @@ func (s *Server) createPoster(w http.ResponseWriter, r *http.Request) {
 	key := tasks.PosterKey(id, payload.PosterExt())
 
 	// A poster already made is answered from storage: no job, no WeChat call.
-	exists, err := s.store.Exists(ctx, key)
+	exists, err := s.made(ctx, key)
 	if err != nil {
 		s.unavailable(w, r, "check storage", err)
 		return
@@ -114,50 +103,67 @@ func (s *Server) createPoster(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, code, view)
 }
 
-// enqueue submits the job once. The task id is the content hash, so a
-// duplicate in flight is the same job; a job that failed is replaced, since
-// asking again is how a client retries after fixing the cause (publishing the
-// page, say).
+// enqueue submits the job once (tasks.Enqueuer: the same job id is the
+// same job, a failed one is replaced) and shows its state.
 func (s *Server) enqueue(ctx context.Context, id string, p tasks.PosterPayload) (*jobView, error) {
-	body, err := json.Marshal(p)
+	info, replaced, err := s.enqueuer().Enqueue(ctx, s.queue, id, p)
 	if err != nil {
-		return nil, fmt.Errorf("encode payload: %w", err)
+		return nil, err
 	}
-	task := asynq.NewTask(tasks.TypeGeneratePoster, body)
-	opts := []asynq.Option{
-		asynq.Queue(s.queue), asynq.TaskID(id), asynq.Retention(s.retention),
-		asynq.MaxRetry(s.maxRetry), asynq.Timeout(s.timeout),
-	}
-	for range 3 {
-		_, err := s.client.EnqueueContext(ctx, task, opts...)
-		if err == nil {
-			return &jobView{ID: id, Status: statusQueued}, nil
-		}
-		if !errors.Is(err, asynq.ErrTaskIDConflict) {
-			return nil, err
-		}
-		info, err := s.inspector.GetTaskInfo(s.queue, id)
-		if isNotFound(err) {
-			continue // finished and cleaned up in between: enqueue again
-		}
-		if err != nil {
-			return nil, err
-		}
-		if info.State != asynq.TaskStateArchived {
-			return s.view(info), nil
-		}
-		if err := s.inspector.DeleteTask(s.queue, id); err != nil && !isNotFound(err) {
-			return nil, fmt.Errorf("replace failed job: %w", err)
-		}
+	if replaced {
 		s.log.InfoContext(ctx, "retrying failed job on new request", "job", id)
 	}
-	return nil, errors.New("job id kept conflicting")
+	if info != nil {
+		return s.view(info), nil
+	}
+	return &jobView{ID: id, Status: statusQueued}, nil
 }
+
+func (s *Server) enqueuer() *tasks.Enqueuer {
+	return &tasks.Enqueuer{Client: s.client, Inspector: s.inspector, Retention: s.retention,
+		Timeout: s.timeout, MaxRetry: s.maxRetry}
+}
+
+// made reports whether the poster with object key key is already made (a
+// single poster and a batch's items ask the same question here).
+func (s *Server) made(ctx context.Context, key string) (bool, error) {
+	return s.store.Exists(ctx, key)
+}
+
+// resolveParams turns req.Params into req.Scene (stored when too long to be
+// inline). It returns the offending field and rule on bad input, and an
+// error if the params could not be stored.
+func (s *Server) resolveParams(ctx context.Context, req *posterRequest) (field, rule string, err error) {
+	if req.Params == nil {
+		return "", "", nil
+	}
+	if req.Scene != "" {
+		return "params", "cannot be combined with scene: send one of them", nil
+	}
+	sc, err := s.scenes.Scene(ctx, req.Params)
+	switch {
+	case errors.Is(err, scene.ErrInvalidParams):
+		return "params", strings.TrimPrefix(err.Error(), "scene: invalid params: "), nil
+	case err != nil:
+		return "", "", err
+	}
+	req.Scene, req.Params = sc, nil
+	return "", "", nil
+}
+
+// templateFunc looks up a template by name.
+type templateFunc func(ctx context.Context, name string) (*templates.Template, error)
 
 // payload validates req and turns it into the job's payload. It returns the
 // offending field and rule on bad input, and an error if the template could
 // not be looked up.
 func (s *Server) payload(ctx context.Context, req *posterRequest) (p tasks.PosterPayload, field, rule string, err error) {
+	return s.payloadWith(ctx, req, s.template)
+}
+
+// payloadWith is payload with the template looked up by lookup (a batch
+// looks its one template up once).
+func (s *Server) payloadWith(ctx context.Context, req *posterRequest, lookup templateFunc) (p tasks.PosterPayload, field, rule string, err error) {
 	app, ok := s.app(req.App)
 	if !ok {
 		return p, "app", ruleUnknownApp, nil
@@ -193,7 +199,7 @@ func (s *Server) payload(ctx context.Context, req *posterRequest) (p tasks.Poste
 		}
 		return p, "", "", nil
 	}
-	t, err := s.template(ctx, req.Template)
+	t, err := lookup(ctx, req.Template)
 	switch {
 	case errors.Is(err, templates.ErrNotFound):
 		return p, "template", "is not a known template", nil
@@ -286,10 +292,15 @@ func (s *Server) app(name string) (wechat.App, bool) {
 // decodeJSON reads a JSON body strictly: one object, known fields only,
 // right types. On failure it returns the field to blame and the rule.
 func decodeJSON(w http.ResponseWriter, r *http.Request, v any) (field, rule string, ok bool) {
+	return decodeJSONLimit(w, r, v, maxBody)
+}
+
+// decodeJSONLimit is decodeJSON for a body of at most limit bytes.
+func decodeJSONLimit(w http.ResponseWriter, r *http.Request, v any, limit int64) (field, rule string, ok bool) {
 	if mt := r.Header.Get("Content-Type"); mt != "" && !strings.HasPrefix(mt, "application/json") {
 		return "body", "must be JSON (Content-Type: application/json)", false
 	}
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, limit))
 	dec.DisallowUnknownFields()
 	err := dec.Decode(v)
 	if err == nil && dec.More() {
@@ -315,7 +326,7 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, v any) (field, rule stri
 	case errors.As(err, &typeErr):
 		return typeErr.Field, "must be a JSON " + jsonKind(typeErr.Type.Kind().String()), false
 	case errors.As(err, &maxErr):
-		return "body", fmt.Sprintf("must be at most %d bytes", maxBody), false
+		return "body", fmt.Sprintf("must be at most %d bytes", limit), false
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
 		return name, "is not a known field", false

@@ -55,6 +55,7 @@ type Server struct {
 	maxRetry   int
 	maxWait    time.Duration
 	mux        *http.ServeMux
+	batches    *Batches
 }
 
 // Option configures a Server.
@@ -153,6 +154,7 @@ func (s *Server) routes() {
 	m.Handle("PUT /v1/templates/{name}", s.auth(http.HandlerFunc(s.putTemplate)))
 	m.Handle("GET /v1/templates/{name}", s.auth(http.HandlerFunc(s.getTemplate)))
 	m.Handle("DELETE /v1/templates/{name}", s.auth(http.HandlerFunc(s.deleteTemplate)))
+	s.batchRoutes(m)
 	m.HandleFunc("GET /v1/scenes/{scene}", s.getScene)
 	// Called by mini-programs and web pages, which hold no API key: WeChat's
 	// login code or our session token is the credential.

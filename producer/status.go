@@ -172,9 +172,7 @@ func (s *Server) view(info *asynq.TaskInfo) *jobView {
 
 func (v *jobView) ended() bool { return v.Status == statusSucceeded || v.Status == statusFailed }
 
-func isNotFound(err error) bool {
-	return errors.Is(err, asynq.ErrTaskNotFound) || errors.Is(err, asynq.ErrQueueNotFound)
-}
+func isNotFound(err error) bool { return tasks.IsNotFound(err) }
 
 func (s *Server) unavailable(w http.ResponseWriter, r *http.Request, what string, err error) {
 	s.log.ErrorContext(r.Context(), "backend unavailable", "op", what, "err", err)

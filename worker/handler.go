@@ -16,6 +16,7 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/wxposter/wxposter/batch"
 	"github.com/wxposter/wxposter/pacing"
 	"github.com/wxposter/wxposter/poster"
 	"github.com/wxposter/wxposter/poster/imagesrc"
@@ -73,6 +74,10 @@ type Handler struct {
 	pacer      Pacer
 	pacingOpts []pacing.Option
 	paceWait   time.Duration
+
+	tracker    Tracker
+	batchQueue string
+	batchSlots chan struct{}
 }
 
 // HandlerOption configures a Handler.
@@ -128,6 +133,24 @@ func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	}
 	log := h.log.With("job", id, "app", p.AppID, "template", p.Template)
 
+	release, ok := h.takeBatchSlot(ctx)
+	if !ok {
+		// Every batch slot of this process is busy: the rest are kept for
+		// single posters. Back on the queue, without spending a retry.
+		return &RateLimitError{AppID: p.AppID, RetryIn: time.Second,
+			Hold: pacing.Hold{Reason: pacing.ReasonRate, RetryIn: time.Second}}
+	}
+	defer release()
+	ctx, run, err := h.started(ctx, id)
+	if err != nil {
+		return fmt.Errorf("batch bookkeeping: %w", err)
+	}
+	if !run {
+		// Only cancelled (or already finished) batch items wanted it: drop
+		// the task without a trace, so the job id stays free.
+		log.InfoContext(ctx, "batch job dropped: no item waits on it")
+		return fmt.Errorf("no batch item waits on job %s: %w", id, asynq.RevokeTask)
+	}
 	url, err := h.run(ctx, id, p)
 	var rl *RateLimitError
 	if errors.As(err, &rl) {
@@ -137,6 +160,11 @@ func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 		return h.fail(ctx, t, id, classify(err))
 	}
 	h.record(ctx, t, id, tasks.Result{URL: url, Key: tasks.PosterKey(id, p.PosterExt())}, true)
+	if err := h.ended(ctx, id, batch.Succeeded, nil); err != nil {
+		// Run again: the poster is stored, so the rerun costs a render,
+		// never a WeChat call, and records the items then.
+		return fmt.Errorf("batch bookkeeping: %w", err)
+	}
 	log.InfoContext(ctx, "poster done", "url", url, "took", time.Since(start))
 	return nil
 }
@@ -260,6 +288,11 @@ func (h *Handler) fail(ctx context.Context, t *asynq.Task, id string, je *jobErr
 	maxRetry, _ := asynq.GetMaxRetry(ctx)
 	final := je.permanent || retried >= maxRetry
 	h.record(ctx, t, id, tasks.Result{Error: je.public(), Final: final}, final)
+	if final {
+		_ = h.ended(ctx, id, batch.Failed, je.public())
+	} else {
+		_ = h.ended(ctx, id, batch.Retrying, nil)
+	}
 	h.log.WarnContext(ctx, "poster failed", "job", id, "code", je.code, "err", je.Error(),
 		"permanent", je.permanent, "attempt", retried+1, "final", final)
 	if je.permanent {
@@ -276,6 +309,7 @@ func (h *Handler) hold(ctx context.Context, t *asynq.Task, id string, rl *RateLi
 		return h.fail(ctx, t, id, &jobErr{code: pub.Code, errcode: pub.Errcode, msg: pub.Message, err: rl})
 	}
 	h.record(ctx, t, id, tasks.Result{Error: rl.public()}, false)
+	_ = h.ended(ctx, id, batch.Held, nil)
 	// Waiting for a turn is routine under load (at most one line per slot
 	// per PaceWait); a quota answer from WeChat is worth seeing.
 	level := slog.LevelInfo

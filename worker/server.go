@@ -18,8 +18,11 @@ import (
 
 // ServerConfig configures the asynq server that runs Handler.
 type ServerConfig struct {
-	Queue       string // default tasks.DefaultQueue
-	Concurrency int    // default 10
+	Queue string // default tasks.DefaultQueue
+	// BatchQueue, when set, is also served, strictly after Queue: a batch
+	// item runs only when no single poster waits.
+	BatchQueue  string
+	Concurrency int // default 10
 	// PollInterval is how long an idle worker sleeps before looking for work
 	// again. asynq's default of 1 s would add up to a second to every poster.
 	PollInterval    time.Duration
@@ -53,9 +56,14 @@ func (cfg ServerConfig) asynq() asynq.Config {
 		cfg.Logger = slog.Default()
 	}
 	log := cfg.Logger
+	queues := map[string]int{cfg.Queue: 1}
+	if cfg.BatchQueue != "" && cfg.BatchQueue != cfg.Queue {
+		queues = map[string]int{cfg.Queue: 2, cfg.BatchQueue: 1}
+	}
 	return asynq.Config{
 		Concurrency:              cfg.Concurrency,
-		Queues:                   map[string]int{cfg.Queue: 1},
+		Queues:                   queues,
+		StrictPriority:           true,
 		TaskCheckInterval:        cfg.PollInterval,
 		ShutdownTimeout:          cfg.ShutdownTimeout,
 		DelayedTaskCheckInterval: cfg.RetryCheckInterval,
@@ -84,6 +92,10 @@ func NewMux(h *Handler) *asynq.ServeMux {
 // said, with a little jitter so held jobs don't return all at once; a bare
 // 45011 waits for the next minute.
 func RetryDelay(n int, err error, _ *asynq.Task) time.Duration {
+	var bo backoffer
+	if errors.As(err, &bo) {
+		return bo.Backoff(n)
+	}
 	var rl *RateLimitError
 	if errors.As(err, &rl) {
 		return rl.RetryIn + jitter(min(rl.RetryIn/10, 5*time.Second))

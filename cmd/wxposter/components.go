@@ -126,6 +126,7 @@ func (d *deps) producer() *producer.Server {
 		producer.WithSessionTTL(d.cfg.SessionTTL),
 		producer.WithTemplates(d.templates),
 		producer.WithPacing(pacing.New(d.rdb, pacing.WithRates(d.cfg.CodeRatePerMinute, d.perAppRates()))),
+		producer.WithBatches(d.producerBatches()),
 	)
 }
 
@@ -160,16 +161,22 @@ func (d *deps) worker() (*asynq.Server, *asynq.ServeMux, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	batches := d.batchStore()
 	h := worker.NewHandler(d.rdb, d.apps, wx, d.store, renderer, loaderImages{loader}, worker.WithLogger(d.log),
 		worker.WithCodeRate(d.cfg.CodeRatePerMinute, d.perAppRates()),
+		worker.WithPacingOptions(pacing.WithBatchShare(d.cfg.BatchRateShare)),
+		worker.WithBatches(batches, d.cfg.BatchQueue, worker.BatchSlots(d.cfg.WorkerConcurrency, d.cfg.BatchRateShare)),
 		worker.WithTemplates(d.templates), worker.WithImageLoader(loader))
 	srv := worker.NewServer(d.rdb, worker.ServerConfig{
 		Queue:        d.cfg.Queue,
+		BatchQueue:   d.cfg.BatchQueue,
 		Concurrency:  d.cfg.WorkerConcurrency,
 		PollInterval: d.cfg.WorkerPollInterval,
 		Logger:       d.log,
 	})
-	return srv, worker.NewMux(h), nil
+	mux := worker.NewMux(h)
+	d.batchHandlers(mux, batches)
+	return srv, mux, nil
 }
 
 // objectBytes reads an object of our bucket (imagesrc.GetObjectFunc).
