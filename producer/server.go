@@ -58,6 +58,9 @@ type Server struct {
 	batches    *Batches
 
 	hub *waiters // the one pub/sub subscription of this process, fanned out
+
+	shareMaxAge               time.Duration
+	loginPerAddr, loginPerApp int
 }
 
 // Option configures a Server.
@@ -136,6 +139,10 @@ func New(rdb redis.UniversalClient, store Objects, opts ...Option) *Server {
 		scenes:     scene.NewStore(rdb),
 		pacing:     pacing.New(rdb),
 		hub:        newWaiters(rdb),
+
+		shareMaxAge:  24 * time.Hour,
+		loginPerAddr: 20,
+		loginPerApp:  3000,
 	}
 	for _, o := range opts {
 		o(s)

@@ -129,6 +129,7 @@ func (d *deps) producer() *producer.Server {
 		producer.WithLogger(d.log),
 		producer.WithWeChat(d.wechat()),
 		producer.WithSessionTTL(d.cfg.SessionTTL),
+		producer.WithShareMaxAge(d.cfg.ShareMaxAge),
 		producer.WithTemplates(d.templates),
 		producer.WithPacing(pacing.New(d.rdb, pacing.WithRates(d.cfg.CodeRatePerMinute, d.perAppRates()))),
 		producer.WithBatches(d.producerBatches()),
