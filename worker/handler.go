@@ -19,6 +19,7 @@ import (
 	"github.com/wxposter/wxposter/batch"
 	"github.com/wxposter/wxposter/pacing"
 	"github.com/wxposter/wxposter/poster"
+	"github.com/wxposter/wxposter/poster/budget"
 	"github.com/wxposter/wxposter/poster/imagesrc"
 	"github.com/wxposter/wxposter/poster/palette"
 	"github.com/wxposter/wxposter/storage"
@@ -83,6 +84,7 @@ type Handler struct {
 	storageTimeout  time.Duration
 	finishedTTL     time.Duration
 	recordReserve   time.Duration
+	renderLimits    budget.Limits
 	kept            keptCodes
 }
 
@@ -290,14 +292,22 @@ func (h *Handler) renderTemplate(ctx context.Context, p tasks.PosterPayload, pal
 	if err != nil {
 		return nil, "", &jobErr{code: "bad_code_image", msg: "the code image could not be decoded", err: err}
 	}
+	// One budget for the whole render: images, layers, time.
+	rctx, cancel := budget.With(ctx, budget.New(h.renderLimits))
+	defer cancel()
 	var img *image.RGBA
 	if palette == nil {
-		img, err = h.renderDefault(ctx, p, codeImg)
+		img, err = h.renderDefault(rctx, p, codeImg)
 	} else {
-		img, err = h.renderPalette(ctx, palette, codeImg)
+		img, err = h.renderPalette(rctx, palette, codeImg)
 	}
 	if err != nil {
-		return nil, "", err
+		if ctx.Err() == nil {
+			if be := budget.Cause(rctx, ""); be != nil && !errors.As(err, new(*budget.Error)) {
+				err = be // the render's time limit, not the job's
+			}
+		}
+		return nil, "", budgetErr(err)
 	}
 	var buf bytes.Buffer
 	contentType := "image/jpeg"
@@ -327,8 +337,12 @@ func (h *Handler) renderDefault(ctx context.Context, p tasks.PosterPayload, code
 		in.Avatar, err = h.images.Fetch(ctx, u)
 		if err != nil {
 			// A refusal by policy (host, size, pixels) will not change on retry.
+			if be := new(budget.Error); errors.As(err, &be) {
+				be.Where = "data.avatar"
+				return nil, be
+			}
 			return nil, &jobErr{code: "avatar_unavailable", msg: "the avatar image could not be fetched",
-				err: err, permanent: errors.Is(err, imagesrc.ErrFetchRefused)}
+				err: err, permanent: errors.Is(err, imagesrc.ErrFetchRefused) || errors.Is(err, imagesrc.ErrTooComplex)}
 		}
 	}
 	img, err := h.render.RenderDefault(ctx, in)
