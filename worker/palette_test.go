@@ -15,8 +15,8 @@ import (
 	"testing"
 
 	"github.com/wxposter/wxposter/internal/testenv"
-	"github.com/wxposter/wxposter/poster/budget"
 	"github.com/wxposter/wxposter/poster"
+	"github.com/wxposter/wxposter/poster/budget"
 	"github.com/wxposter/wxposter/poster/imagesrc"
 	"github.com/wxposter/wxposter/poster/palette"
 	"github.com/wxposter/wxposter/tasks"
