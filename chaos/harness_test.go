@@ -7,7 +7,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -432,5 +431,3 @@ func renders(ws ...*proc) (total, twice int) {
 	}
 	return total, twice
 }
-
-var errStop = errors.New("stop")

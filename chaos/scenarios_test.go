@@ -4,7 +4,6 @@ package chaos
 
 import (
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"sync"
 	"syscall"
@@ -181,5 +180,3 @@ func TestProducerSIGTERMUnderLongPolls(t *testing.T) {
 	}
 	check(t, c, tl, n, 0)
 }
-
-var _ = fmt.Sprint
