@@ -5,6 +5,7 @@ package chaos
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -12,7 +13,6 @@ import (
 	"image/color"
 	"image/gif"
 	"image/jpeg"
-	"net"
 	"net/http"
 	"os"
 	"strconv"
@@ -20,14 +20,19 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/wxposter/wxposter/storage"
 )
 
-// hostileImages serves the hostile files of issue 9 on the images port.
-func hostileImages(t *testing.T) {
+// hostileImages stores the hostile files of issue 9 in the scenario's
+// bucket, under a public prefix, and returns their URLs: the worker reads
+// its own objects from storage (fetching from loopback is refused by the
+// SSRF policy, rightly).
+func hostileImages(t *testing.T, c *cluster) (gifURL, jpegURL func(job, i int) string) {
 	var g bytes.Buffer
 	gif.Encode(&g, image.NewPaletted(image.Rect(0, 0, 4000, 4000), color.Palette{color.White, color.Black}), nil)
 	var j bytes.Buffer
-	jpeg.Encode(&j, image.NewGray(image.Rect(0, 0, 256, 256)), nil)
+	jpeg.Encode(&j, image.NewGray(image.Rect(0, 0, 64, 64)), nil)
 	base := j.Bytes()
 	sos := bytes.LastIndex(base, []byte{0xff, 0xda})
 	var scans bytes.Buffer
@@ -36,22 +41,30 @@ func hostileImages(t *testing.T) {
 		scans.Write(base[sos : len(base)-2])
 	}
 	scans.Write([]byte{0xff, 0xd9})
-	mux := http.NewServeMux()
-	mux.HandleFunc("/gif/", func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "image/gif")
-		w.Write(g.Bytes())
-	})
-	mux.HandleFunc("/jpeg/", func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "image/jpeg")
-		w.Write(scans.Bytes())
-	})
-	ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", imagesPort))
+
+	ctx := context.Background()
+	bucket := "chaos-" + c.name
+	st, err := storage.New(ctx, storage.Config{Endpoint: fmt.Sprintf("127.0.0.1:%d", s3Port),
+		AccessKey: s3User, SecretKey: s3Pass, Bucket: bucket})
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := &http.Server{Handler: mux}
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
+	url := func(kind string) func(job, i int) string {
+		return func(job, i int) string { return st.URL(fmt.Sprintf("posters/hostile/%s-%d-%d", kind, job, i)) }
+	}
+	for job := range 6 {
+		for i := range 20 {
+			if err := st.Put(ctx, fmt.Sprintf("posters/hostile/gif-%d-%d", job, i), g.Bytes(), storage.PutOptions{ContentType: "image/gif"}); err != nil {
+				t.Fatal(err)
+			}
+			if i < 3 {
+				if err := st.Put(ctx, fmt.Sprintf("posters/hostile/jpeg-%d-%d", job, i), scans.Bytes(), storage.PutOptions{ContentType: "image/jpeg"}); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+	}
+	return url("gif"), url("jpeg")
 }
 
 // imagePalette is a palette of n image views whose URLs are variables.
@@ -83,8 +96,8 @@ func rotatedPalette() map[string]any {
 func TestHostileInputs(t *testing.T) {
 	const perTemplate, ordinary = 6, 16
 	c := newCluster(t, "hostile")
-	hostileImages(t)
-	c.startProducer()
+	c.startProducer() // creates the bucket
+	gifURL, jpegURL := hostileImages(t, c)
 	w := c.startWorker(8)
 	webp, err := os.ReadFile("../poster/imagesrc/testdata/white-4000x4000.webp")
 	if err != nil {
@@ -101,12 +114,8 @@ func TestHostileInputs(t *testing.T) {
 		{"hostile-webp", imagePalette(20), func(job, i int) string {
 			return fmt.Sprintf("data:image/webp;n=%d-%d;base64,%s", job, i, b64) // data: URIs in variables
 		}, 20},
-		{"hostile-gif", imagePalette(20), func(job, i int) string {
-			return fmt.Sprintf("http://127.0.0.1:%d/gif/%d-%d.gif", imagesPort, job, i)
-		}, 20},
-		{"hostile-jpeg", imagePalette(3), func(job, i int) string {
-			return fmt.Sprintf("http://127.0.0.1:%d/jpeg/%d-%d.jpg", imagesPort, job, i)
-		}, 3},
+		{"hostile-gif", imagePalette(20), gifURL, 20},
+		{"hostile-jpeg", imagePalette(3), jpegURL, 3},
 		{"hostile-rotate", rotatedPalette(), nil, 0},
 	}
 	for _, h := range set {
@@ -138,6 +147,13 @@ func TestHostileInputs(t *testing.T) {
 			}
 		}
 	}()
+
+	// Baseline, same worker, same sitting: ordinary posters only.
+	c.awaitAll(c.submit(posters("base", 40)...), 2*time.Minute)
+	mu.Lock()
+	baseline := peak
+	peak = 0
+	mu.Unlock()
 
 	var bodies []map[string]any
 	kinds := map[int]string{}
@@ -211,14 +227,16 @@ func TestHostileInputs(t *testing.T) {
 	}
 	report(t, "hostile inputs", "hostile_jobs", nHostile, "render_failed_first_attempt", hostileFailed,
 		"slowest_hostile_job", slowest.Round(time.Millisecond), "ordinary", ordinary, "ordinary_succeeded", okSucceeded,
-		"worker_concurrency", 8, "peak_rss_mb", peak/1024, "code_calls", c.codeCalls(), "distinct_codes", len(bodies))
+		"worker_concurrency", 8, "peak_rss_mb", peak/1024, "baseline_peak_rss_mb", baseline/1024,
+		"rss_ratio", fmt.Sprintf("%.2f", float64(peak)/float64(max(baseline, 1))),
+		"code_calls", c.codeCalls()-40, "distinct_codes", len(bodies))
 	if peak/1024 >= 400 {
 		t.Errorf("worker peak RSS %d MB, want < 400 MB", peak/1024)
 	}
 	if okSucceeded != ordinary {
 		t.Errorf("%d of %d ordinary posters succeeded", okSucceeded, ordinary)
 	}
-	if calls := c.codeCalls(); calls != len(bodies) {
+	if calls := c.codeCalls() - 40; calls != len(bodies) {
 		t.Errorf("code calls %d, want %d (one per distinct code)", calls, len(bodies))
 	}
 }
