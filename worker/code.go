@@ -67,8 +67,8 @@ func (h *Handler) fetchCode(ctx context.Context, app wechat.App, req wechat.Unli
 }
 
 func (h *Handler) storedCode(ctx context.Context, key string) (*wechat.Image, error) {
-	if img := h.keptCode(ctx, key); img != nil {
-		return img, nil
+	if img, err := h.keptCode(ctx, key); err != nil || img != nil {
+		return img, err
 	}
 	gctx, cancel := h.opTimeout(ctx)
 	defer cancel()

@@ -3,6 +3,7 @@ package worker
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"time"
 
@@ -75,15 +76,20 @@ func (h *Handler) keepCode(ctx context.Context, key string, img *wechat.Image) {
 }
 
 // keptCode returns a code kept by keepCode, uploading it again on the way
-// (and forgetting it once that worked); nil if there is none.
-func (h *Handler) keptCode(ctx context.Context, key string) *wechat.Image {
+// (and forgetting it once that worked); nil if there is none. When Redis
+// cannot say, it is an error: not knowing must never lead to paying WeChat
+// for a code we may already have.
+func (h *Handler) keptCode(ctx context.Context, key string) (*wechat.Image, error) {
 	img := h.kept.get(key)
 	if img == nil {
-		rctx, cancel := context.WithTimeout(ctx, time.Second)
+		rctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 		m, err := h.rdb.HGetAll(rctx, keptCodeKey(key)).Result()
 		cancel()
-		if err != nil || m["data"] == "" {
-			return nil
+		if err != nil {
+			return nil, fmt.Errorf("look for a kept code: %w", err)
+		}
+		if m["data"] == "" {
+			return nil, nil
 		}
 		img = &wechat.Image{Data: []byte(m["data"]), ContentType: m["type"]}
 	}
@@ -97,5 +103,5 @@ func (h *Handler) keptCode(ctx context.Context, key string) *wechat.Image {
 			h.log.WarnContext(ctx, "could not forget a kept code (it expires by itself)", "key", key, "err", err)
 		}
 	}
-	return img
+	return img, nil
 }

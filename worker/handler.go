@@ -116,7 +116,7 @@ func NewHandler(rdb redis.UniversalClient, apps []wechat.App, codes Codes, store
 		quality: 85, maxPixels: 16_000_000, codeLock: 30 * time.Second,
 		paceWait: 2 * time.Second,
 
-		outageTolerance: DefaultOutageTolerance, storageTimeout: 3 * time.Second,
+		outageTolerance: DefaultOutageTolerance, storageTimeout: 5 * time.Second,
 		finishedTTL: 24 * time.Hour, recordReserve: 2 * time.Second,
 	}
 	for _, a := range apps {

@@ -24,7 +24,7 @@ func WithOutageTolerance(d time.Duration) HandlerOption {
 	return func(h *Handler) { h.outageTolerance = d }
 }
 
-// WithStorageTimeout bounds each storage call of a job (default 3 s): a dead
+// WithStorageTimeout bounds each storage call of a job (default 5 s): a dead
 // store must not hold a worker slot for the client's own retry loop.
 func WithStorageTimeout(d time.Duration) HandlerOption {
 	return func(h *Handler) { h.storageTimeout = d }
@@ -47,17 +47,23 @@ func (e *OutageError) Error() string {
 
 func (e *OutageError) Unwrap() error { return e.Err }
 
+// public keeps WeChat's errcode when WeChat caused the outage (-1).
 func (e *OutageError) public() *tasks.JobError {
-	return &tasks.JobError{Code: "unavailable", Message: fmt.Sprintf(
-		"a backend (WeChat, storage or Redis) is unavailable; the job will try again in about %s",
-		e.RetryIn.Round(time.Second))}
+	again := fmt.Sprintf("; the job will try again in about %s", max(e.RetryIn.Round(time.Second), time.Second))
+	var we *wechat.Error
+	if errors.As(e.Err, &we) {
+		pub := classify(e.Err).public()
+		pub.Message += again
+		return pub
+	}
+	return &tasks.JobError{Code: "unavailable", Message: "a backend (WeChat, storage or Redis) is unavailable" + again}
 }
 
-// outageBackoff grows with the outage, from 1 s to 30 s: short blips end
+// outageBackoff grows with the outage, from 1 s to 15 s: short blips end
 // fast, long outages cost a few attempts a minute. It cannot use asynq's
 // retry count, which a non-failure does not increase.
 func outageBackoff(since time.Duration) time.Duration {
-	return min(max(since/4, time.Second), 30*time.Second)
+	return min(max(since/4, time.Second), 15*time.Second)
 }
 
 // isOutage reports whether err is a backend being unavailable, as opposed
