@@ -115,6 +115,11 @@ func TestFinishedRecordWinsOverStaleState(t *testing.T) {
 	_, ts, rdb := faultServer(t)
 	_, body := do(t, "POST", ts.URL+"/v1/posters", `{"page":"pages/index/index","scene":"fin"}`)
 	id := body["id"].(string)
+	// A record of another store (deployment, replaced bucket) is ignored.
+	rdb.Set(context.Background(), tasks.FinishedKey(id), "http://elsewhere.invalid/posters/"+id+".jpg", time.Minute)
+	if _, body := do(t, "GET", ts.URL+"/v1/posters/"+id, ""); body["status"] != "queued" {
+		t.Fatalf("%v; want a foreign record ignored", body)
+	}
 	rdb.Set(context.Background(), tasks.FinishedKey(id), "http://cdn.invalid/posters/"+id+".jpg", time.Minute)
 	defer rdb.Del(context.Background(), tasks.FinishedKey(id))
 	code, body := do(t, "GET", ts.URL+"/v1/posters/"+id, "")
@@ -175,7 +180,7 @@ func TestWaitersShareOneSubscriptionAndDrain(t *testing.T) {
 	}
 
 	// One job ends: its waiter wakes through the shared subscription.
-	rdb.Set(context.Background(), tasks.FinishedKey(ids[0]), "http://cdn.invalid/x.jpg", time.Minute)
+	rdb.Set(context.Background(), tasks.FinishedKey(ids[0]), "http://cdn.invalid/posters/"+ids[0]+".jpg", time.Minute)
 	defer rdb.Del(context.Background(), tasks.FinishedKey(ids[0]))
 	rdb.Publish(context.Background(), tasks.DoneChannel(ids[0]), "http://cdn.invalid/x.jpg")
 

@@ -201,10 +201,12 @@ func (s *Server) view(info *asynq.TaskInfo) *jobView {
 	return v
 }
 
-// finished is the URL a worker recorded for job id (tasks.FinishedKey), or "".
+// finished is the URL a worker recorded for job id (tasks.FinishedKey), or
+// "". Only a URL of this store counts (another deployment, or a bucket
+// since replaced, may share the Redis).
 func (s *Server) finished(ctx context.Context, id string) string {
 	url, err := s.rdb.Get(ctx, tasks.FinishedKey(id)).Result()
-	if err != nil {
+	if err != nil || !strings.HasPrefix(url, s.store.URL(tasks.PosterKey(id, ""))) {
 		return ""
 	}
 	return url

@@ -37,7 +37,9 @@ func (h *Handler) alreadyMade(ctx context.Context, id, key string) (string, bool
 	rctx, cancel := context.WithTimeout(ctx, time.Second)
 	url, err := h.rdb.Get(rctx, tasks.FinishedKey(id)).Result()
 	cancel()
-	if err == nil && url != "" {
+	// Only a record of this store counts (another deployment, or a bucket
+	// since replaced, may share the Redis).
+	if err == nil && url == h.store.URL(key) {
 		return url, true
 	}
 	ex, ok := h.store.(existser)
