@@ -4,7 +4,7 @@
 # make test  the same set-up, then every test (unit and integration) with -race.
 SHELL := /bin/bash
 
-.PHONY: run test bench build deps
+.PHONY: run test bench build deps chaos
 deps:
 	./scripts/devenv.sh
 
@@ -13,6 +13,11 @@ run: deps
 
 test: deps
 	go test -race -count=1 ./...
+
+# make chaos  the fault-injection suite (chaos/, build tag chaos): its own Redis
+#             and MinIO on ports 7200-7299, the real binary killed and starved.
+chaos: deps
+	go test -tags chaos -count=1 -timeout 20m -v ./chaos/
 
 bench: deps
 	go test -run '^$$' -bench . -benchmem ./...

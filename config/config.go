@@ -67,6 +67,18 @@ type Config struct {
 	BatchRetention time.Duration `env:"WXPOSTER_BATCH_RETENTION" envDefault:"720h"`
 	CallbackHosts  []string      `env:"WXPOSTER_CALLBACK_HOSTS" envSeparator:","`
 	CallbackSecret Secret        `env:"WXPOSTER_CALLBACK_SECRET"`
+
+	// Faults and hostile input (issue 9).
+
+	// OutageTolerance is how long jobs wait out a backend outage (storage,
+	// Redis, WeChat busy or unreachable) before its errors count as failures.
+	OutageTolerance time.Duration `env:"WXPOSTER_OUTAGE_TOLERANCE" envDefault:"10m"`
+	// IDSecret keys the job ids (and so the poster URLs), so that nobody can
+	// find a user's poster by hashing a guessed request. Changing it changes
+	// every id: posters already made are made again under new URLs.
+	IDSecret Secret `env:"WXPOSTER_ID_SECRET"`
+	// ShareMaxAge refuses group-share data WeChat encrypted longer ago.
+	ShareMaxAge time.Duration `env:"WXPOSTER_SHARE_MAX_AGE" envDefault:"24h"`
 }
 
 // SimConfig configures `wxposter sim`, the WeChat API simulator.
@@ -282,8 +294,18 @@ func (c *Config) validate() error {
 	if c.SessionTTL < time.Minute {
 		add("WXPOSTER_SESSION_TTL", "must be at least 1m")
 	}
-	if c.JobTimeout < time.Second {
-		add("WXPOSTER_JOB_TIMEOUT", "must be at least 1s")
+	if c.JobTimeout < MinJobTimeout {
+		add("WXPOSTER_JOB_TIMEOUT", "must be at least "+MinJobTimeout.String()+
+			" (a code call, a render and an upload, each with its own time limits, must fit)")
+	}
+	if c.OutageTolerance < 0 {
+		add("WXPOSTER_OUTAGE_TOLERANCE", "must not be negative (0 turns waiting out outages off)")
+	}
+	if c.ShareMaxAge < time.Minute {
+		add("WXPOSTER_SHARE_MAX_AGE", "must be at least 1m")
+	}
+	if c.IDSecret != "" && len(c.IDSecret) < 16 {
+		add("WXPOSTER_ID_SECRET", "must be at least 16 characters")
 	}
 	if c.MaxRetry < 0 || c.MaxRetry > 50 {
 		add("WXPOSTER_MAX_RETRY", "must be between 0 and 50")
@@ -296,6 +318,11 @@ func (c *Config) validate() error {
 	c.validateBatches(add)
 	return errors.Join(errs...)
 }
+
+// MinJobTimeout is the shortest WXPOSTER_JOB_TIMEOUT: below it a job spends
+// its whole attempt in per-call limits (5 s storage, the code lock's wait)
+// and never finishes.
+const MinJobTimeout = 15 * time.Second
 
 func isHTTPURL(s string) bool {
 	u, err := url.Parse(s)

@@ -55,6 +55,11 @@ func TestLoadErrorsNameTheVariable(t *testing.T) {
 		{"WXPOSTER_LOG_FORMAT", "xml", "WXPOSTER_LOG_FORMAT"},
 		{"WXPOSTER_TEMPLATE_DIR", "/nonexistent/templates", "WXPOSTER_TEMPLATE_DIR"},
 		{"WXPOSTER_TEMPLATE_DIR", "config_test.go", "WXPOSTER_TEMPLATE_DIR"},
+		// issue 9: 1-5 s was accepted, and jobs then never ran.
+		{"WXPOSTER_JOB_TIMEOUT", "5s", "WXPOSTER_JOB_TIMEOUT"},
+		{"WXPOSTER_OUTAGE_TOLERANCE", "-1m", "WXPOSTER_OUTAGE_TOLERANCE"},
+		{"WXPOSTER_SHARE_MAX_AGE", "10s", "WXPOSTER_SHARE_MAX_AGE"},
+		{"WXPOSTER_ID_SECRET", "short", "WXPOSTER_ID_SECRET"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.key+"="+tc.value, func(t *testing.T) {

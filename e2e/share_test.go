@@ -10,6 +10,7 @@ import (
 	"image"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -168,7 +169,7 @@ func (s *system) login(t *testing.T, jsCode string) (loginAnswer, string) {
 
 func TestGroupShare(t *testing.T) {
 	s := start(t)
-	watermark := `"watermark":{"appid":"` + s.app.AppID + `","timestamp":1700000000}`
+	watermark := `"watermark":{"appid":"` + s.app.AppID + `","timestamp":` + strconv.FormatInt(time.Now().Unix(), 10) + `}`
 
 	// Member 1 shares via wx.getShareInfo (openGId), member 2 enters via
 	// wx.getGroupEnterInfo (opengid): the same group.
@@ -226,6 +227,16 @@ func TestGroupShare(t *testing.T) {
 		if e := decode[apiErr](t, b); code != http.StatusUnauthorized || e.Error.Code != "session_expired" {
 			t.Errorf("%s: %d %s, want 401 session_expired", name, code, b)
 		}
+	}
+	// issue 9: share data from 1970, javascript: avatars.
+	old, oldIV := encryptFor(t, aliceKey, []byte(`{"openGId":"tGgroup1","watermark":{"appid":"`+s.app.AppID+`","timestamp":1700000000}}`))
+	if code, b := s.call(http.MethodPost, "/v1/share/group", map[string]string{"session": alice.Session, "encryptedData": old, "iv": oldIV}); code != http.StatusBadRequest {
+		t.Errorf("stale share data: %d %s, want 400", code, b)
+	}
+	data, iv = encryptFor(t, aliceKey, []byte(`{"openGId":"tGgroup1",`+watermark+`}`))
+	if code, b := s.call(http.MethodPost, "/v1/share/group", map[string]string{"session": alice.Session, "encryptedData": data, "iv": iv,
+		"avatarUrl": "javascript:alert(1)"}); code != http.StatusBadRequest {
+		t.Errorf("javascript: avatar: %d %s, want 400", code, b)
 	}
 	if code, b := s.call(http.MethodPost, "/v1/share/group", map[string]string{"session": alice.Session}); code != http.StatusBadRequest {
 		t.Fatalf("missing encryptedData: %d %s", code, b)

@@ -116,7 +116,7 @@ func (r *Renderer) drawCentered(dst *image.RGBA, fc *text.Faces, lay *text.Layou
 	if len(lay.Lines) == 0 {
 		return
 	}
-	r.drawText(dst, fc, lay, x, y-lay.Lines[0].Size, 0, lineH, palette.AlignMiddle)
+	_ = r.drawText(context.Background(), dst, fc, lay, x, y-lay.Lines[0].Size, 0, lineH, palette.AlignMiddle) // at most two short lines
 }
 
 // defaultBackground paints the static layers: header gradient with soft

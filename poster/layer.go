@@ -1,6 +1,7 @@
 package poster
 
 import (
+	"context"
 	"image"
 	"image/draw"
 	"math"
@@ -14,7 +15,7 @@ import (
 // withShadow returns layer with a drop shadow beneath it: the silhouette of
 // everything the view painted (CSS filter: drop-shadow), offset, blurred with
 // a Gaussian of σ = blur/2 (the canvas and CSS convention) and tinted.
-func withShadow(layer *image.RGBA, s *resolvedShadow) *image.RGBA {
+func withShadow(ctx context.Context, layer *image.RGBA, s *resolvedShadow) (*image.RGBA, error) {
 	b := layer.Bounds()
 	w, h := b.Dx(), b.Dy()
 	dx, dy := int(math.Round(s.dx)), int(math.Round(s.dy))
@@ -25,7 +26,9 @@ func withShadow(layer *image.RGBA, s *resolvedShadow) *image.RGBA {
 			a[y*w+x] = layer.Pix[si+4*(x-dx)]
 		}
 	}
-	gaussianBlur(a, w, h, s.blur/2)
+	if err := gaussianBlur(ctx, a, w, h, s.blur/2); err != nil {
+		return nil, err
+	}
 	out := image.NewRGBA(b)
 	c := palette.Premul(s.color)
 	for i, v := range a {
@@ -40,21 +43,27 @@ func withShadow(layer *image.RGBA, s *resolvedShadow) *image.RGBA {
 		p[3] = uint8((uint32(c.A)*m + 127) / 255)
 	}
 	draw.Draw(out, b, layer, b.Min, draw.Over)
-	return out
+	return out, nil
 }
 
 // gaussianBlur approximates a Gaussian blur of an alpha plane with three box
 // blurs; outside the plane counts as transparent.
-func gaussianBlur(a []uint8, w, h int, sigma float64) {
+// It stops with ctx's error once ctx is done (checked every few lines).
+func gaussianBlur(ctx context.Context, a []uint8, w, h int, sigma float64) error {
 	if sigma < 0.3 || w == 0 || h == 0 {
-		return
+		return nil
 	}
 	tmp := make([]uint8, len(a))
 	for _, size := range boxSizes(sigma, 3) {
 		r := (size - 1) / 2
-		boxBlur(a, tmp, h, w, r, 1, w) // rows
-		boxBlur(tmp, a, w, h, r, w, 1) // columns
+		if err := boxBlur(ctx, a, tmp, h, w, r, 1, w); err != nil { // rows
+			return err
+		}
+		if err := boxBlur(ctx, tmp, a, w, h, r, w, 1); err != nil { // columns
+			return err
+		}
 	}
+	return nil
 }
 
 // boxSizes returns n odd box widths whose successive box blurs approximate a
@@ -80,9 +89,12 @@ func boxSizes(sigma float64, n int) []int {
 // boxBlur averages each run of the plane over a window of 2r+1 samples.
 // The plane has lines lines of n samples; step is the distance between
 // samples of a line, stride between lines.
-func boxBlur(src, dst []uint8, lines, n, r, step, stride int) {
+func boxBlur(ctx context.Context, src, dst []uint8, lines, n, r, step, stride int) error {
 	win := 2*r + 1
 	for l := range lines {
+		if l%64 == 0 && ctx.Err() != nil {
+			return ctx.Err()
+		}
 		base := l * stride
 		sum := 0
 		for i := 0; i < min(r, n); i++ {
@@ -98,6 +110,7 @@ func boxBlur(src, dst []uint8, lines, n, r, step, stride int) {
 			dst[base+i*step] = uint8((sum + win/2) / win)
 		}
 	}
+	return nil
 }
 
 // rotatedBounds is the bounding box of r rotated by deg degrees (clockwise)

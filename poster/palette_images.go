@@ -9,6 +9,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/wxposter/wxposter/poster/budget"
 	"github.com/wxposter/wxposter/poster/imagesrc"
 	"github.com/wxposter/wxposter/poster/palette"
 )
@@ -54,10 +55,16 @@ func loadPaletteImages(ctx context.Context, p *palette.Palette, l ImageLoader) (
 			if err == nil && img == nil {
 				err = errors.New("loader returned no image")
 			}
-			if err != nil {
-				if ctxErr := ctx.Err(); ctxErr != nil {
-					return ctxErr
-				}
+			var be *budget.Error
+			switch {
+			case err == nil:
+			case errors.As(err, &be):
+				named := *be
+				named.Where = paths[u] // the view, not "image"
+				return &named
+			case ctx.Err() != nil:
+				return budget.Check(ctx, paths[u])
+			default:
 				return fmt.Errorf("poster: load image of %s: %w", paths[u], err)
 			}
 			mu.Lock()

@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/image/vector"
 
+	"github.com/wxposter/wxposter/poster/budget"
 	"github.com/wxposter/wxposter/poster/palette"
 	"github.com/wxposter/wxposter/poster/text"
 )
@@ -38,17 +39,30 @@ type PaletteInput struct {
 // starts transparent (Painter's default background): the JPEG encoder
 // flattens it onto white. Images are loaded first, concurrently, through
 // in.Images; a failed load fails the render (errors wrap the loader's).
-// ctx is checked between views; once it is done, ctx.Err() is returned.
 // Limits broken at this scale (sizes, fonts, shadows) are *palette.Error.
+//
+// The render has a budget (package budget: the one in ctx, else a fresh one
+// with the defaults): decoded image pixels, pixels of canvas and layers,
+// and time, checked inside the heavy loops (blur, text lines) as well as
+// between views. Exceeding it is a *budget.Error naming the view and the
+// limit; once ctx is done otherwise, ctx.Err() is returned.
 func (r *Renderer) RenderPalette(ctx context.Context, p *palette.Palette, in PaletteInput) (*image.RGBA, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
+	}
+	if budget.From(ctx) == nil {
+		var cancel context.CancelFunc
+		ctx, cancel = budget.With(ctx, budget.New(budget.Limits{}))
+		defer cancel()
 	}
 	if p == nil {
 		return nil, errors.New("poster: RenderPalette: nil palette")
 	}
 	size, k, err := p.OutputSize(max(in.WidthPixels, 0))
 	if err != nil {
+		return nil, err
+	}
+	if err := budget.From(ctx).TakeDraw(int64(size.X)*int64(size.Y), "the canvas"); err != nil {
 		return nil, err
 	}
 	images, err := loadPaletteImages(ctx, p, in.Images)
@@ -59,14 +73,15 @@ func (r *Renderer) RenderPalette(ctx context.Context, p *palette.Palette, in Pal
 	sc := r.getScratch()
 	defer r.putScratch(sc)
 	rc := &renderCtx{
-		r: r, fs: sc.faces, sc: sc, p: p, in: in, k: k, images: images,
+		ctx: ctx,
+		r:   r, fs: sc.faces, sc: sc, p: p, in: in, k: k, images: images,
 		w: float64(size.X), h: float64(size.Y),
 		rects: make([]palette.Rect, 0, len(p.Views())),
 	}
 	dst := image.NewRGBA(image.Rect(0, 0, size.X, size.Y))
 	rc.background(dst)
 	for i, v := range p.Views() {
-		if err := ctx.Err(); err != nil {
+		if err := budget.Check(ctx, v.Path); err != nil {
 			return nil, err
 		}
 		if err := rc.drawView(dst, i, v); err != nil {
@@ -90,6 +105,7 @@ func (r *Renderer) RenderPalette(ctx context.Context, p *palette.Palette, in Pal
 
 // renderCtx is the state of one RenderPalette.
 type renderCtx struct {
+	ctx    context.Context // carries the render's budget
 	r      *Renderer
 	fs     *text.Faces
 	sc     *scratch
@@ -208,12 +224,30 @@ func (rc *renderCtx) drawView(dst *image.RGBA, i int, v *palette.View) error {
 	if L.Empty() {
 		return nil
 	}
+	// A layer, and for a shadow its silhouette and blurred copy, are the
+	// memory of this view: taken from the render's budget first.
+	cost := int64(L.Dx()) * int64(L.Dy())
+	if vd.shadow != nil {
+		cost *= 3
+	}
+	if err := budget.From(rc.ctx).TakeDraw(cost, v.Path); err != nil {
+		return err
+	}
 	layer := image.NewRGBA(L)
 	if err := vd.paint(layer); err != nil {
 		return err
 	}
+	if err := budget.Check(rc.ctx, v.Path); err != nil {
+		return err
+	}
 	if s := vd.shadow; s != nil {
-		layer = withShadow(layer, s)
+		var err error
+		if layer, err = withShadow(rc.ctx, layer, s); err != nil {
+			return budget.Check(rc.ctx, v.Path)
+		}
+	}
+	if err := budget.Check(rc.ctx, v.Path); err != nil {
+		return err
 	}
 	if c.Rotate == 0 {
 		draw.Draw(dst, L, layer, L.Min, draw.Over)
@@ -430,7 +464,9 @@ func (rc *renderCtx) painter(v *palette.View, vd *viewDraw, tb *textBox) (func(*
 	case palette.TypeText, palette.TypeInlineText:
 		return func(dst *image.RGBA) error {
 			fillShape(dst, z, outer, vd.rad, c.Background, rc.k)
-			rc.r.drawText(dst, rc.fs, tb.lay, vd.box.x, vd.box.y, vd.box.w, tb.lineH, c.TextAlign)
+			if err := rc.r.drawText(rc.ctx, dst, rc.fs, tb.lay, vd.box.x, vd.box.y, vd.box.w, tb.lineH, c.TextAlign); err != nil {
+				return budget.Check(rc.ctx, v.Path)
+			}
 			border(dst)
 			return nil
 		}, nil

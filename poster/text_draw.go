@@ -1,6 +1,7 @@
 package poster
 
 import (
+	"context"
 	"image"
 	"image/draw"
 	"math"
@@ -26,13 +27,17 @@ func (r *Renderer) drawGlyph(dst *image.RGBA, fs *text.Faces, f text.FontID, gid
 
 // drawText draws lay into dst. Painter's metrics: line i's baseline is at
 // top + size + i×lineHeight, where size is the line's font size; lines are
-// aligned within [left, left+boxW].
-func (r *Renderer) drawText(dst *image.RGBA, fs *text.Faces, lay *text.Layout, left, top, boxW, lineHeight float64, align palette.Align) {
+// aligned within [left, left+boxW]. It stops with ctx's error once ctx is
+// done (checked every line).
+func (r *Renderer) drawText(ctx context.Context, dst *image.RGBA, fs *text.Faces, lay *text.Layout, left, top, boxW, lineHeight float64, align palette.Align) error {
 	if len(lay.Lines) == 0 {
-		return
+		return nil
 	}
 	b := dst.Bounds()
 	for i, ln := range lay.Lines {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		base := top + ln.Size + float64(i)*lineHeight
 		if base-2*ln.Size > float64(b.Max.Y) && lineHeight >= 0 {
 			break
@@ -60,6 +65,7 @@ func (r *Renderer) drawText(dst *image.RGBA, fs *text.Faces, lay *text.Layout, l
 			drawDecorations(dst, fs, sty, x+d.X0, x+d.X1, base)
 		}
 	}
+	return nil
 }
 
 // drawDecorations draws a style's lines under, over or through a run:

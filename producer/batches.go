@@ -212,6 +212,12 @@ func (s *Server) batchSpec(ctx context.Context, req *batchRequest) (*batch.Spec,
 			report(i, it.Key, field, rule)
 			continue
 		}
+		if field, rule, err := s.storeParams(ctx, &preq); err != nil {
+			return nil, nil, 0, err
+		} else if field != "" {
+			report(i, it.Key, field, rule)
+			continue
+		}
 		id := p.JobID()
 		spec.Items = append(spec.Items, batch.Item{Key: it.Key, JobID: id, Ext: p.PosterExt()})
 		spec.Payloads[id] = p

@@ -76,17 +76,19 @@ func (s *Server) createPoster(w http.ResponseWriter, r *http.Request) {
 		invalid(w, field, rule)
 		return
 	}
-	id := payload.JobID()
 	ctx := r.Context()
+	if field, rule, err := s.storeParams(ctx, &req); err != nil {
+		s.unavailable(w, r, "store the scene params", err)
+		return
+	} else if field != "" {
+		invalid(w, field, rule)
+		return
+	}
+	id := payload.JobID()
 	key := tasks.PosterKey(id, payload.PosterExt())
 
 	// A poster already made is answered from storage: no job, no WeChat call.
-	exists, err := s.made(ctx, key)
-	if err != nil {
-		s.unavailable(w, r, "check storage", err)
-		return
-	}
-	if exists {
+	if s.posterExists(ctx, key) {
 		writeJSON(w, http.StatusOK, jobView{ID: id, Status: statusSucceeded, URL: s.store.URL(key)})
 		return
 	}
@@ -130,24 +132,38 @@ func (s *Server) made(ctx context.Context, key string) (bool, error) {
 	return s.store.Exists(ctx, key)
 }
 
-// resolveParams turns req.Params into req.Scene (stored when too long to be
-// inline). It returns the offending field and rule on bad input, and an
-// error if the params could not be stored.
-func (s *Server) resolveParams(ctx context.Context, req *posterRequest) (field, rule string, err error) {
+// resolveParams turns req.Params into req.Scene without storing anything:
+// the params are stored (storeParams) only once the whole request is
+// valid, so that a rejected request keeps nothing. It returns the
+// offending field and rule on bad input.
+func (s *Server) resolveParams(_ context.Context, req *posterRequest) (field, rule string, err error) {
 	if req.Params == nil {
 		return "", "", nil
 	}
 	if req.Scene != "" {
 		return "params", "cannot be combined with scene: send one of them", nil
 	}
-	sc, err := s.scenes.Scene(ctx, req.Params)
-	switch {
+	sc, err := s.scenes.Peek(req.Params)
+	if err != nil {
+		return "params", strings.TrimPrefix(err.Error(), "scene: invalid params: "), nil
+	}
+	req.Scene = sc
+	return "", "", nil
+}
+
+// storeParams keeps req.Params under the reference resolveParams gave
+// req.Scene (when they are too long to be inline), once the request is
+// valid. It returns an error if they could not be stored.
+func (s *Server) storeParams(ctx context.Context, req *posterRequest) (field, rule string, err error) {
+	if req.Params == nil {
+		return "", "", nil
+	}
+	switch _, err := s.scenes.Scene(ctx, req.Params); {
 	case errors.Is(err, scene.ErrInvalidParams):
 		return "params", strings.TrimPrefix(err.Error(), "scene: invalid params: "), nil
 	case err != nil:
 		return "", "", err
 	}
-	req.Scene, req.Params = sc, nil
 	return "", "", nil
 }
 

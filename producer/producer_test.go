@@ -70,6 +70,8 @@ func TestView(t *testing.T) {
 		{"archived", asynq.TaskInfo{State: asynq.TaskStateArchived,
 			Result: []byte(`{"error":{"code":"41030","message":"m"},"final":true}`)}, "failed", 1, "", "41030"},
 		{"archived without result", asynq.TaskInfo{State: asynq.TaskStateArchived, LastErr: "boom"}, "failed", 1, "", "failed"},
+		// issue 9: a timed-out job said "failed" with "context deadline exceeded".
+		{"archived by its deadline", asynq.TaskInfo{State: asynq.TaskStateArchived, LastErr: "context deadline exceeded"}, "failed", 1, "", "timeout"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			v := s.view(&tc.info)

@@ -56,6 +56,11 @@ type Server struct {
 	maxWait    time.Duration
 	mux        *http.ServeMux
 	batches    *Batches
+
+	hub *waiters // the one pub/sub subscription of this process, fanned out
+
+	shareMaxAge               time.Duration
+	loginPerAddr, loginPerApp int
 }
 
 // Option configures a Server.
@@ -133,6 +138,11 @@ func New(rdb redis.UniversalClient, store Objects, opts ...Option) *Server {
 		sessionTTL: 72 * time.Hour,
 		scenes:     scene.NewStore(rdb),
 		pacing:     pacing.New(rdb),
+		hub:        newWaiters(rdb),
+
+		shareMaxAge:  24 * time.Hour,
+		loginPerAddr: 20,
+		loginPerApp:  3000,
 	}
 	for _, o := range opts {
 		o(s)
@@ -188,6 +198,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // Close releases the asynq client and inspector (not rdb).
 func (s *Server) Close() error {
+	s.hub.close()
 	s.inspector.Close()
 	return s.client.Close()
 }
@@ -233,24 +244,6 @@ func (s *Server) needWeChat(h http.HandlerFunc) http.Handler {
 
 func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
-}
-
-func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-	defer cancel()
-	checks := map[string]string{"redis": "ok", "minio": "ok"}
-	ok := true
-	if err := s.rdb.Ping(ctx).Err(); err != nil {
-		checks["redis"], ok = err.Error(), false
-	}
-	if err := s.store.Ping(ctx); err != nil {
-		checks["minio"], ok = err.Error(), false
-	}
-	status := http.StatusOK
-	if !ok {
-		status = http.StatusServiceUnavailable
-	}
-	writeJSON(w, status, map[string]any{"ready": ok, "checks": checks})
 }
 
 type statusRecorder struct {

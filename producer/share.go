@@ -51,6 +51,8 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	case req.Code == "" || len(req.Code) > 128:
 		invalid(w, "code", "is required: the code from wx.login (at most 128 characters)")
 		return
+	case !s.loginAllowed(w, r, app.AppID):
+		return
 	}
 	sess, err := s.wx.Code2Session(r.Context(), app, req.Code)
 	var we *wechat.Error
@@ -140,6 +142,12 @@ func (s *Server) shareGroup(w http.ResponseWriter, r *http.Request) {
 	case len(req.AvatarURL) > 1024:
 		invalid(w, "avatarUrl", "must be at most 1024 characters")
 		return
+	case checkAvatarURL(req.AvatarURL) != "":
+		invalid(w, "avatarUrl", checkAvatarURL(req.AvatarURL))
+		return
+	case checkNickname(req.Nickname) != "":
+		invalid(w, "nickname", checkNickname(req.Nickname))
+		return
 	}
 	ctx := r.Context()
 	sess, ok := s.session(w, r, req.Session)
@@ -155,6 +163,10 @@ func (s *Server) shareGroup(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := time.Now()
+	if rule := s.checkShareAge(info.Timestamp, now); rule != "" {
+		invalid(w, "encryptedData", rule)
+		return
+	}
 	gk := groupKey(sess.AppID, info.OpenGID)
 	profile, _ := json.Marshal(member{OpenID: sess.OpenID, Nickname: req.Nickname, AvatarURL: req.AvatarURL})
 	_, err = s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
@@ -197,9 +209,10 @@ func (s *Server) groupMembers(w http.ResponseWriter, r *http.Request) {
 		limit = n
 	}
 	// A request that presents a session is a user's, and is authorised as
-	// that user even when the API is open.
+	// that user even when the API is open. Without a session, only a real
+	// API key lists members: an open API (no keys) never exposes them.
 	var appID string
-	if q.Get("session") == "" && s.hasAPIKey(r) {
+	if q.Get("session") == "" && len(s.apiKeys) > 0 && s.hasAPIKey(r) {
 		app, ok := s.requestApp(w, q.Get("app"))
 		if !ok {
 			return

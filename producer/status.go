@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"regexp"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -53,39 +54,56 @@ func (s *Server) getPoster(w http.ResponseWriter, r *http.Request) {
 
 var errNoJob = errors.New("no such job")
 
-// status reads the job, waiting up to wait for it to end. Waiters subscribe
-// to the job's done channel before reading, so a worker finishing between
-// the read and the wait still wakes them; a slow tick covers lost messages.
+// status reads the job, waiting up to wait for it to end. The waiter is
+// registered before the first read, so a worker finishing between the read
+// and the wait still wakes it; a slow tick covers lost messages. When the
+// server shuts down, every wait returns the job's current status at once
+// (clients simply poll again, on another producer).
 func (s *Server) status(ctx context.Context, id string, wait time.Duration) (*jobView, error) {
+	if wait == 0 || s.draining() {
+		return s.read(ctx, id)
+	}
+	woken, stop := s.hub.wait(id)
+	defer stop()
 	view, err := s.read(ctx, id)
-	if err != nil || wait == 0 || view.ended() {
+	if err != nil || view.ended() {
 		return view, err
 	}
 	ctx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
-	sub := s.rdb.Subscribe(ctx, tasks.DoneChannel(id))
-	defer sub.Close()
-	if _, err := sub.Receive(ctx); err != nil { // subscription confirmed
-		return view, nil
-	}
-	done := sub.Channel()
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	for {
-		if view, err = s.read(ctx, id); err != nil || view.ended() {
-			break
-		}
 		select {
 		case <-ctx.Done():
 			return s.readDetached(ctx, id, view)
-		case <-done:
+		case <-s.hub.drain:
+			return s.readDetached(ctx, id, view)
+		case <-woken:
 		case <-tick.C:
+		}
+		if view, err = s.read(ctx, id); err != nil || view.ended() {
+			break
 		}
 	}
 	if ctx.Err() != nil {
 		return s.readDetached(ctx, id, view)
 	}
 	return view, err
+}
+
+// Drain starts a graceful shutdown: every long poll answers at once with
+// its job's current status, and /readyz reports not ready. Register it
+// with http.Server.RegisterOnShutdown.
+func (s *Server) Drain() { s.hub.startDrain() }
+
+func (s *Server) draining() bool {
+	select {
+	case <-s.hub.drain:
+		return true
+	default:
+		return false
+	}
 }
 
 // readDetached re-reads after the wait ran out (the request's context may be
@@ -102,10 +120,20 @@ func (s *Server) readDetached(ctx context.Context, id string, last *jobView) (*j
 func (s *Server) read(ctx context.Context, id string) (*jobView, error) {
 	info, err := s.inspector.GetTaskInfo(s.queue, id)
 	if err == nil {
-		return s.view(info), nil
+		v := s.view(info)
+		if !v.ended() {
+			// Made, but asynq could not mark it complete (a Redis blip).
+			if url := s.finished(ctx, id); url != "" {
+				v.Status, v.URL, v.Error, v.Attempts = statusSucceeded, url, nil, max(v.Attempts, 1)
+			}
+		}
+		return v, nil
 	}
 	if !isNotFound(err) {
 		return nil, err
+	}
+	if url := s.finished(ctx, id); url != "" {
+		return &jobView{ID: id, Status: statusSucceeded, URL: url}, nil
 	}
 	// Past retention the task is gone but the poster may well be stored.
 	for _, ext := range []string{"jpg", "png"} {
@@ -159,6 +187,9 @@ func (s *Server) view(info *asynq.TaskInfo) *jobView {
 		v.Error = res.Error
 		if v.Error == nil {
 			v.Error = &tasks.JobError{Code: "failed", Message: info.LastErr}
+			if strings.Contains(info.LastErr, context.DeadlineExceeded.Error()) {
+				v.Error = &tasks.JobError{Code: "timeout", Message: "the job ran out of time (WXPOSTER_JOB_TIMEOUT)"}
+			}
 		}
 		v.Attempts = info.Retried + 1
 	case statusRunning:
@@ -168,6 +199,17 @@ func (s *Server) view(info *asynq.TaskInfo) *jobView {
 		v.Error = res.Error // the last transient error, if any
 	}
 	return v
+}
+
+// finished is the URL a worker recorded for job id (tasks.FinishedKey), or
+// "". Only a URL of this store counts (another deployment, or a bucket
+// since replaced, may share the Redis).
+func (s *Server) finished(ctx context.Context, id string) string {
+	url, err := s.rdb.Get(ctx, tasks.FinishedKey(id)).Result()
+	if err != nil || !strings.HasPrefix(url, s.store.URL(tasks.PosterKey(id, ""))) {
+		return ""
+	}
+	return url
 }
 
 func (v *jobView) ended() bool { return v.Status == statusSucceeded || v.Status == statusFailed }

@@ -92,6 +92,23 @@ func (s *Store) Scene(ctx context.Context, params map[string]string) (string, er
 	return RefPrefix + id, nil
 }
 
+// Peek returns the scene Scene would return for params without storing
+// anything, so that a request can be validated whole before its parameters
+// are kept (forever): a rejected request stores nothing.
+func (s *Store) Peek(params map[string]string) (string, error) {
+	if err := checkParams(params); err != nil {
+		return "", err
+	}
+	if sc, ok := Encode(params); ok {
+		return sc, nil
+	}
+	canon, err := json.Marshal(params)
+	if err != nil {
+		return "", fmt.Errorf("scene: encode params: %w", err)
+	}
+	return RefPrefix + refID(canon), nil
+}
+
 // Resolve returns the parameters of a scene: an inline scene decoded, a
 // reference looked up (ErrNotFound if nothing was stored under it). Any
 // other scene, valid or not, is an error wrapping ErrNotParams.

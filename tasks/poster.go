@@ -4,6 +4,7 @@
 package tasks
 
 import (
+	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -62,15 +63,21 @@ func (p PosterPayload) Normalize() PosterPayload {
 	return p
 }
 
-// JobID is the content hash of the normalised payload. json.Marshal sorts map
-// keys and writes struct fields in a fixed order, so the encoding is canonical.
+// JobID is the keyed hash (HMAC-SHA256 with the id secret, see
+// SetIDSecret) of the normalised payload: equal requests are one job, and
+// nobody without the secret can compute a poster's id, and so its URL,
+// from a guessed request. json.Marshal sorts map keys and writes struct
+// fields in a fixed order, so the encoding is canonical. Every path that
+// makes poster jobs (single posters, batches) must use it.
 func (p PosterPayload) JobID() string {
 	b, err := json.Marshal(p.Normalize())
 	if err != nil {
 		panic(fmt.Sprintf("tasks: payload not encodable: %v", err)) // only plain types inside
 	}
-	sum := sha256.Sum256(append([]byte("poster/v1\n"), b...))
-	return hex.EncodeToString(sum[:16])
+	mac := hmac.New(sha256.New, idSecret.Load().([]byte))
+	mac.Write([]byte("poster/v2\n"))
+	mac.Write(b)
+	return hex.EncodeToString(mac.Sum(nil)[:16])
 }
 
 // PosterExt is the file extension of the finished poster: the requested
@@ -125,3 +132,9 @@ type JobError struct {
 // DoneChannel is the Redis pub/sub channel a worker publishes to when job id
 // has recorded a final result, so that waiting pollers wake at once.
 func DoneChannel(id string) string { return "wxposter:done:" + id }
+
+// FinishedKey is the Redis key (a string: the poster's URL) a worker sets
+// once job id's poster is uploaded. It outlives a Redis blip in which asynq
+// could not mark the job complete, so the job is neither shown as running
+// nor rendered again.
+func FinishedKey(id string) string { return "wxposter:finished:" + id }

@@ -53,6 +53,9 @@ type credCache struct {
 	mem          map[string]memCred
 	lastFallback map[string]time.Time
 	refreshing   map[string]bool
+	// revoked is the last value invalidated per app. A reader that read it
+	// from Redis just before the invalidation must not cache it again.
+	revoked map[string]string
 }
 
 // cred is a cached credential and its schedule.
@@ -82,6 +85,7 @@ func newCredCache(kind string, rdb redis.UniversalClient, fetch fetchFunc, log *
 		mem:           map[string]memCred{},
 		lastFallback:  map[string]time.Time{},
 		refreshing:    map[string]bool{},
+		revoked:       map[string]string{},
 	}
 }
 
@@ -195,6 +199,7 @@ func (c *credCache) fetchLocked(ctx context.Context, app App, refresh bool) (str
 
 // store writes a fresh credential to Redis and to the process copy.
 func (c *credCache) store(ctx context.Context, appID, value string, expiresIn int) error {
+	c.unrevoke(appID, value)
 	cr := schedule(c.now(), expiresIn)
 	cr.value = value
 	key := c.key(appID)
@@ -217,7 +222,7 @@ func (c *credCache) read(ctx context.Context, appID string) (*cred, error) {
 	if err != nil {
 		return nil, err
 	}
-	if m["value"] == "" {
+	if m["value"] == "" || c.isRevoked(appID, m["value"]) {
 		return nil, nil
 	}
 	ms := func(k string) time.Time {
@@ -283,22 +288,45 @@ func (c *credCache) fallback(ctx context.Context, app App, redisErr error) (stri
 	}
 	cr := schedule(now, expiresIn)
 	cr.value = v
+	c.unrevoke(app.AppID, v)
 	c.memPut(app.AppID, cr)
 	return v, nil
 }
 
-// Invalidate drops value from the process copy and, if Redis still holds
-// it, from Redis: a value another process already replaced must survive.
+// Invalidate drops value from Redis, if Redis still holds it (a value
+// another process already replaced must survive), and then from the process
+// copy. The value is remembered as revoked, so that a concurrent reader
+// that fetched it from Redis before the drop cannot put it back into the
+// process copy (nor is it served if the Redis drop failed).
 func (c *credCache) Invalidate(ctx context.Context, app App, value string) error {
+	c.mu.Lock()
+	c.revoked[app.AppID] = value
+	c.mu.Unlock()
+	if err := invalidateScript.Run(ctx, c.rdb, []string{c.key(app.AppID)}, value).Err(); err != nil {
+		c.log.WarnContext(ctx, "could not invalidate cached "+c.kind, "app", app.AppID, "err", err)
+	}
 	c.mu.Lock()
 	if m, ok := c.mem[app.AppID]; ok && m.value == value {
 		delete(c.mem, app.AppID)
 	}
 	c.mu.Unlock()
-	if err := invalidateScript.Run(ctx, c.rdb, []string{c.key(app.AppID)}, value).Err(); err != nil {
-		c.log.WarnContext(ctx, "could not invalidate cached "+c.kind, "app", app.AppID, "err", err)
-	}
 	return nil
+}
+
+// unrevoke forgets a revocation once upstream hands out the value again
+// (stable_token may): a fresh fetch vouches for it.
+func (c *credCache) unrevoke(appID, value string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.revoked[appID] == value {
+		delete(c.revoked, appID)
+	}
+}
+
+func (c *credCache) isRevoked(appID, value string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.revoked[appID] == value
 }
 
 var invalidateScript = redis.NewScript(`
@@ -317,5 +345,8 @@ func (c *credCache) memGet(appID string) (memCred, bool) {
 func (c *credCache) memPut(appID string, cr cred) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.revoked[appID] == cr.value {
+		return
+	}
 	c.mem[appID] = memCred{cred: cr, readAt: c.now()}
 }

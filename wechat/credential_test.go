@@ -216,3 +216,69 @@ func TestJSAPITicketFetchedOnceAcrossProcesses(t *testing.T) {
 		t.Fatalf("getticket calls = %d, want 1", n)
 	}
 }
+
+// issue 9: a token invalidated after 40001 could be cached again by a
+// concurrent reader right after the refresh (the process copy was dropped
+// before Redis was). The interleaving, step by step: a reader reads Redis,
+// the invalidation runs, the reader caches what it read.
+func TestInvalidatedTokenIsNotCachedAgain(t *testing.T) {
+	up := &countingTokens{}
+	srv := httptest.NewServer(up)
+	defer srv.Close()
+	rdb := testenv.Redis(t)
+	c := New(rdb, WithBaseURL(srv.URL))
+	cache := c.tokens.cache
+	app, ctx := newApp(), context.Background()
+
+	tok, err := c.Tokens().Token(ctx, app)
+	if err != nil || tok != "TOKEN-1" {
+		t.Fatal(tok, err)
+	}
+	cache.mu.Lock()
+	delete(cache.mem, app.AppID) // the reader's process copy has aged out
+	cache.mu.Unlock()
+	stale, err := cache.read(ctx, app.AppID) // the reader reads Redis…
+	if err != nil || stale == nil || stale.value != "TOKEN-1" {
+		t.Fatal(stale, err)
+	}
+	if err := cache.Invalidate(ctx, app, "TOKEN-1"); err != nil { // …WeChat said 40001…
+		t.Fatal(err)
+	}
+	cache.memPut(app.AppID, *stale) // …and the reader caches what it read.
+	if tok, err := c.Tokens().Token(ctx, app); err != nil || tok != "TOKEN-2" {
+		t.Fatalf("after invalidation got %s (%v), want a fresh token", tok, err)
+	}
+	// If the Redis drop had failed, the revoked value is not served either.
+	rdb.HSet(ctx, cache.key(app.AppID), "value", "TOKEN-2", "use_until", time.Now().Add(time.Hour).UnixMilli())
+	cache.Invalidate(ctx, app, "TOKEN-2")
+	rdb.HSet(ctx, cache.key(app.AppID), "value", "TOKEN-2", "use_until", time.Now().Add(time.Hour).UnixMilli())
+	if cr, _ := cache.read(ctx, app.AppID); cr != nil {
+		t.Fatalf("read served the revoked %s", cr.value)
+	}
+}
+
+// A value upstream hands out again after its invalidation is used, not
+// refused forever (stable_token returns the same token until it rotates).
+func TestRevokedValueFetchedAgainIsUsed(t *testing.T) {
+	var n atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n.Add(1)
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, `{"access_token":"SAME","expires_in":7200}`)
+	}))
+	defer srv.Close()
+	c := New(testenv.Redis(t), WithBaseURL(srv.URL))
+	app, ctx := newApp(), context.Background()
+	if tok, _ := c.Tokens().Token(ctx, app); tok != "SAME" {
+		t.Fatal(tok)
+	}
+	c.tokens.cache.Invalidate(ctx, app, "SAME")
+	for range 3 {
+		if tok, err := c.Tokens().Token(ctx, app); err != nil || tok != "SAME" {
+			t.Fatal(tok, err)
+		}
+	}
+	if n.Load() != 2 {
+		t.Fatalf("%d fetches, want 2 (one refetch after the invalidation)", n.Load())
+	}
+}

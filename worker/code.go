@@ -55,15 +55,24 @@ func (h *Handler) fetchCode(ctx context.Context, app wechat.App, req wechat.Unli
 	if err != nil {
 		return nil, h.quotaHit(ctx, app.AppID, err)
 	}
-	if err := h.store.Put(ctx, key, img.Data, storage.PutOptions{ContentType: img.ContentType, CacheControl: storage.ImmutableCache}); err != nil {
-		return nil, err
+	pctx, cancel := h.opTimeout(ctx)
+	defer cancel()
+	if err := h.store.Put(pctx, key, img.Data, storage.PutOptions{ContentType: img.ContentType, CacheControl: storage.ImmutableCache}); err != nil {
+		// Paid for: keep it for the next attempt rather than fetch it again,
+		// and go on (the poster's own upload may still work).
+		h.keepCode(ctx, key, img)
 	}
 	h.log.InfoContext(ctx, "fetched code from WeChat", "app", app.AppID, "key", key, "bytes", len(img.Data))
 	return img, nil
 }
 
 func (h *Handler) storedCode(ctx context.Context, key string) (*wechat.Image, error) {
-	obj, err := h.store.Get(ctx, key)
+	if img, err := h.keptCode(ctx, key); err != nil || img != nil {
+		return img, err
+	}
+	gctx, cancel := h.opTimeout(ctx)
+	defer cancel()
+	obj, err := h.store.Get(gctx, key)
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil, nil
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/wxposter/wxposter/batch"
 	"github.com/wxposter/wxposter/pacing"
 	"github.com/wxposter/wxposter/poster"
+	"github.com/wxposter/wxposter/poster/budget"
 	"github.com/wxposter/wxposter/poster/imagesrc"
 	"github.com/wxposter/wxposter/poster/palette"
 	"github.com/wxposter/wxposter/storage"
@@ -78,6 +79,13 @@ type Handler struct {
 	tracker    Tracker
 	batchQueue string
 	batchSlots chan struct{}
+
+	outageTolerance time.Duration
+	storageTimeout  time.Duration
+	finishedTTL     time.Duration
+	recordReserve   time.Duration
+	renderLimits    budget.Limits
+	kept            keptCodes
 }
 
 // HandlerOption configures a Handler.
@@ -107,6 +115,9 @@ func NewHandler(rdb redis.UniversalClient, apps []wechat.App, codes Codes, store
 		log: slog.Default(), apps: map[string]wechat.App{},
 		quality: 85, maxPixels: 16_000_000, codeLock: 30 * time.Second,
 		paceWait: 2 * time.Second,
+
+		outageTolerance: DefaultOutageTolerance, storageTimeout: 5 * time.Second,
+		finishedTTL: 24 * time.Hour, recordReserve: 2 * time.Second,
 	}
 	for _, a := range apps {
 		h.apps[a.AppID] = a
@@ -151,28 +162,73 @@ func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 		log.InfoContext(ctx, "batch job dropped: no item waits on it")
 		return fmt.Errorf("no batch item waits on job %s: %w", id, asynq.RevokeTask)
 	}
-	url, err := h.run(ctx, id, p)
-	var rl *RateLimitError
-	if errors.As(err, &rl) {
-		return h.hold(ctx, t, id, rl)
+	// The work stops a little before asynq's deadline, so that a job out of
+	// time can still record why (the result writer dies with ctx).
+	wctx, cancel := h.workContext(ctx)
+	defer cancel()
+	for {
+		url, err := h.run(wctx, id, p)
+		var rl *RateLimitError
+		if errors.As(err, &rl) {
+			return h.hold(ctx, t, id, rl)
+		}
+		if err != nil && isOutage(wctx, err) {
+			if oe := h.outage(ctx, id, err); oe != nil {
+				if h.waitOutage(wctx, oe) {
+					continue
+				}
+				if !lastAttempt(ctx) {
+					return h.holdOutage(ctx, t, id, oe)
+				}
+			}
+		}
+		if err != nil {
+			if wctx.Err() != nil && ctx.Err() == nil {
+				err = &jobErr{code: "timeout", msg: "the job ran out of time (WXPOSTER_JOB_TIMEOUT)", err: err}
+			}
+			return h.fail(ctx, t, id, classify(err))
+		}
+		h.outageOver(ctx, id)
+		h.record(ctx, t, id, tasks.Result{URL: url, Key: tasks.PosterKey(id, p.PosterExt())}, true)
+		if err := h.ended(ctx, id, batch.Succeeded, nil); err != nil {
+			// Run again: the poster is stored, so the rerun costs neither a
+			// render nor a WeChat call (alreadyMade), and records the items then.
+			return fmt.Errorf("batch bookkeeping: %w", err)
+		}
+		log.InfoContext(ctx, "poster done", "url", url, "took", time.Since(start))
+		return nil
 	}
-	if err != nil {
-		return h.fail(ctx, t, id, classify(err))
+}
+
+// workContext is ctx ending recordReserve before ctx's deadline (when the
+// deadline leaves room for that).
+func (h *Handler) workContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	dl, ok := ctx.Deadline()
+	if !ok || time.Until(dl) < 4*h.recordReserve {
+		return context.WithCancel(ctx)
 	}
-	h.record(ctx, t, id, tasks.Result{URL: url, Key: tasks.PosterKey(id, p.PosterExt())}, true)
-	if err := h.ended(ctx, id, batch.Succeeded, nil); err != nil {
-		// Run again: the poster is stored, so the rerun costs a render,
-		// never a WeChat call, and records the items then.
-		return fmt.Errorf("batch bookkeeping: %w", err)
-	}
-	log.InfoContext(ctx, "poster done", "url", url, "took", time.Since(start))
-	return nil
+	return context.WithDeadline(ctx, dl.Add(-h.recordReserve))
+}
+
+// holdOutage reschedules a job that met a backend outage, without spending
+// a retry, and shows why on its status.
+func (h *Handler) holdOutage(ctx context.Context, t *asynq.Task, id string, oe *OutageError) error {
+	h.record(ctx, t, id, tasks.Result{Error: oe.public()}, false)
+	_ = h.ended(ctx, id, batch.Held, nil)
+	h.log.WarnContext(ctx, "poster waits out a backend outage", "job", id, "since", oe.Since.Round(time.Second),
+		"retry_in", oe.RetryIn.Round(time.Millisecond), "err", oe.Err)
+	return oe
 }
 
 func (h *Handler) run(ctx context.Context, id string, p tasks.PosterPayload) (string, error) {
 	app, ok := h.apps[p.AppID]
 	if !ok {
 		return "", &jobErr{code: "unknown_app", msg: "the worker has no credentials for app " + p.AppID, permanent: true}
+	}
+	key := tasks.PosterKey(id, p.PosterExt())
+	if url, ok := h.alreadyMade(ctx, id, key); ok {
+		h.log.InfoContext(ctx, "poster was already made: not rendering it again", "job", id)
+		return url, nil
 	}
 	// A template that cannot be rendered fails before WeChat quota is spent.
 	var palette *palette.Palette
@@ -196,11 +252,14 @@ func (h *Handler) run(ctx context.Context, id string, p tasks.PosterPayload) (st
 	if err != nil {
 		return "", err
 	}
-	key := tasks.PosterKey(id, p.PosterExt())
-	if err := h.store.Put(ctx, key, data, storage.PutOptions{ContentType: contentType, CacheControl: storage.ImmutableCache}); err != nil {
+	pctx, cancel := h.opTimeout(ctx)
+	defer cancel()
+	if err := h.store.Put(pctx, key, data, storage.PutOptions{ContentType: contentType, CacheControl: storage.ImmutableCache}); err != nil {
 		return "", err
 	}
-	return h.store.URL(key), nil
+	url := h.store.URL(key)
+	h.markFinished(ctx, id, url)
+	return url, nil
 }
 
 // plainCode is the "share to Moments" poster: the code itself, in the
@@ -233,14 +292,22 @@ func (h *Handler) renderTemplate(ctx context.Context, p tasks.PosterPayload, pal
 	if err != nil {
 		return nil, "", &jobErr{code: "bad_code_image", msg: "the code image could not be decoded", err: err}
 	}
+	// One budget for the whole render: images, layers, time.
+	rctx, cancel := budget.With(ctx, budget.New(h.renderLimits))
+	defer cancel()
 	var img *image.RGBA
 	if palette == nil {
-		img, err = h.renderDefault(ctx, p, codeImg)
+		img, err = h.renderDefault(rctx, p, codeImg)
 	} else {
-		img, err = h.renderPalette(ctx, palette, codeImg)
+		img, err = h.renderPalette(rctx, palette, codeImg)
 	}
 	if err != nil {
-		return nil, "", err
+		if ctx.Err() == nil {
+			if be := budget.Cause(rctx, ""); be != nil && !errors.As(err, new(*budget.Error)) {
+				err = be // the render's time limit, not the job's
+			}
+		}
+		return nil, "", budgetErr(err)
 	}
 	var buf bytes.Buffer
 	contentType := "image/jpeg"
@@ -270,8 +337,12 @@ func (h *Handler) renderDefault(ctx context.Context, p tasks.PosterPayload, code
 		in.Avatar, err = h.images.Fetch(ctx, u)
 		if err != nil {
 			// A refusal by policy (host, size, pixels) will not change on retry.
+			if be := new(budget.Error); errors.As(err, &be) {
+				be.Where = "data.avatar"
+				return nil, be
+			}
 			return nil, &jobErr{code: "avatar_unavailable", msg: "the avatar image could not be fetched",
-				err: err, permanent: errors.Is(err, imagesrc.ErrFetchRefused)}
+				err: err, permanent: errors.Is(err, imagesrc.ErrFetchRefused) || errors.Is(err, imagesrc.ErrTooComplex)}
 		}
 	}
 	img, err := h.render.RenderDefault(ctx, in)

@@ -6,6 +6,7 @@ import (
 	"image"
 
 	"github.com/wxposter/wxposter/poster"
+	"github.com/wxposter/wxposter/poster/budget"
 	"github.com/wxposter/wxposter/poster/imagesrc"
 	"github.com/wxposter/wxposter/poster/palette"
 	"github.com/wxposter/wxposter/tasks"
@@ -55,6 +56,10 @@ func paletteErr(err error) error {
 		return &jobErr{code: "render_failed", msg: "data." + me.Name + " is required by the template", err: err, permanent: true}
 	case errors.As(err, &pe):
 		return &jobErr{code: "render_failed", msg: "the template cannot be drawn: " + pe.Path + " " + pe.Rule, err: err, permanent: true}
+	case errors.As(err, new(*budget.Error)):
+		return budgetErr(err)
+	case errors.Is(err, imagesrc.ErrTooComplex):
+		return &jobErr{code: "render_failed", msg: "an image of the template is too costly to decode: " + err.Error(), err: err, permanent: true}
 	case errors.Is(err, imagesrc.ErrFetchRefused), errors.Is(err, imagesrc.ErrUnknownFormat), errors.Is(err, imagesrc.ErrTooManyPixels):
 		return &jobErr{code: "render_failed", msg: "an image of the template was refused (host not allowed, too large, or not an image)", err: err, permanent: true}
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):

@@ -16,6 +16,7 @@ import (
 
 	"github.com/wxposter/wxposter/internal/testenv"
 	"github.com/wxposter/wxposter/poster"
+	"github.com/wxposter/wxposter/poster/budget"
 	"github.com/wxposter/wxposter/poster/imagesrc"
 	"github.com/wxposter/wxposter/poster/palette"
 	"github.com/wxposter/wxposter/tasks"
@@ -126,6 +127,11 @@ func TestTemplateJobs(t *testing.T) {
 		{"bad palette at render", fakeTemplates{1: cardTemplate(t, 1)}, 1, data, nil,
 			&palette.Error{Path: "views[1].css.top", Rule: "refers to an unknown id"}, "render_failed", true, 1},
 		{"render out of time", fakeTemplates{1: cardTemplate(t, 1)}, 1, data, nil, context.DeadlineExceeded, "timeout", false, 1},
+		// issue 9: over the render's budget is permanent, never retried.
+		{"render over its budget", fakeTemplates{1: cardTemplate(t, 1)}, 1, data, nil,
+			&budget.Error{Where: "views[3]", Limit: "limit of 40000000 drawn pixels"}, "render_failed", true, 1},
+		{"image too costly to decode", fakeTemplates{1: cardTemplate(t, 1)}, 1, data,
+			fmt.Errorf("load: %w", imagesrc.ErrTooComplex), nil, "render_failed", true, 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			codes, store := &pngCodes{}, &memStore{}
@@ -137,6 +143,8 @@ func TestTemplateJobs(t *testing.T) {
 			h := NewHandler(rdb, []wechat.App{app}, codes, store, render, fakeImages{tc.images}, opts...)
 			p := tasks.PosterPayload{AppID: app.AppID, Template: "card", TemplateVersion: tc.version, Data: tc.data,
 				Code: wechat.UnlimitedCode{Page: "pages/index/index", Scene: "t"}}
+			// Every case is the same job: forget the poster the first one made.
+			t.Cleanup(func() { rdb.Del(context.Background(), tasks.FinishedKey(p.JobID())) })
 			url, err := h.run(context.Background(), p.JobID(), p)
 			if got := codes.calls.Load(); got != tc.codeCalls {
 				t.Errorf("code calls = %d, want %d", got, tc.codeCalls)

@@ -58,8 +58,12 @@ func quotaError(code int, msg string) *tasks.JobError {
 
 // IsFailure reports whether err counts against a job's retries. A job held
 // back by pacing did nothing wrong, and neither did one whose worker died
-// mid-job (lease expired, asynq issue #1015).
+// mid-job (lease expired, asynq issue #1015) or one waiting out a backend
+// outage (OutageError).
 func IsFailure(err error) bool {
-	var rl *RateLimitError
-	return !errors.Is(err, asynq.ErrLeaseExpired) && !errors.As(err, &rl)
+	var (
+		rl *RateLimitError
+		oe *OutageError
+	)
+	return !errors.Is(err, asynq.ErrLeaseExpired) && !errors.As(err, &rl) && !errors.As(err, &oe)
 }

@@ -100,6 +100,10 @@ func RetryDelay(n int, err error, _ *asynq.Task) time.Duration {
 	if errors.As(err, &rl) {
 		return rl.RetryIn + jitter(min(rl.RetryIn/10, 5*time.Second))
 	}
+	var oe *OutageError
+	if errors.As(err, &oe) {
+		return oe.RetryIn + jitter(oe.RetryIn/4)
+	}
 	var we *wechat.Error
 	if errors.As(err, &we) && we.Code == wechat.CodeMinuteQuota {
 		return time.Duration(60-time.Now().Second())*time.Second + jitter(time.Second)

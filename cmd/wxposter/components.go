@@ -18,6 +18,7 @@ import (
 	"github.com/wxposter/wxposter/poster/imagesrc"
 	"github.com/wxposter/wxposter/producer"
 	"github.com/wxposter/wxposter/storage"
+	"github.com/wxposter/wxposter/tasks"
 	"github.com/wxposter/wxposter/templates"
 	"github.com/wxposter/wxposter/wechat"
 	"github.com/wxposter/wxposter/worker"
@@ -54,6 +55,10 @@ func setup(ctx context.Context) (*deps, error) {
 func connect(ctx context.Context, cfg *config.Config) (*deps, error) {
 	log := newLogger(cfg)
 	slog.SetDefault(log)
+	tasks.SetIDSecret(string(cfg.IDSecret))
+	if cfg.IDSecret == "" {
+		log.Warn("WXPOSTER_ID_SECRET is not set: job ids and poster URLs use the public development secret")
+	}
 	ropt, err := redis.ParseURL(string(cfg.RedisURL))
 	if err != nil {
 		return nil, fmt.Errorf("WXPOSTER_REDIS_URL: %w", err)
@@ -124,6 +129,7 @@ func (d *deps) producer() *producer.Server {
 		producer.WithLogger(d.log),
 		producer.WithWeChat(d.wechat()),
 		producer.WithSessionTTL(d.cfg.SessionTTL),
+		producer.WithShareMaxAge(d.cfg.ShareMaxAge),
 		producer.WithTemplates(d.templates),
 		producer.WithPacing(pacing.New(d.rdb, pacing.WithRates(d.cfg.CodeRatePerMinute, d.perAppRates()))),
 		producer.WithBatches(d.producerBatches()),
@@ -166,7 +172,8 @@ func (d *deps) worker() (*asynq.Server, *asynq.ServeMux, error) {
 		worker.WithCodeRate(d.cfg.CodeRatePerMinute, d.perAppRates()),
 		worker.WithPacingOptions(pacing.WithBatchShare(d.cfg.BatchRateShare)),
 		worker.WithBatches(batches, d.cfg.BatchQueue, worker.BatchSlots(d.cfg.WorkerConcurrency, d.cfg.BatchRateShare)),
-		worker.WithTemplates(d.templates), worker.WithImageLoader(loader))
+		worker.WithTemplates(d.templates), worker.WithImageLoader(loader),
+		worker.WithOutageTolerance(d.cfg.OutageTolerance), worker.WithFinishedTTL(d.cfg.JobRetention))
 	srv := worker.NewServer(d.rdb, worker.ServerConfig{
 		Queue:        d.cfg.Queue,
 		BatchQueue:   d.cfg.BatchQueue,

@@ -244,14 +244,10 @@ func serveHTTP(ctx context.Context, log *slog.Logger, name, addr string, h http.
 	return serveListener(ctx, log, name, ln, h)
 }
 
-// serveListener serves h until ctx ends, then shuts down gracefully.
+// serveListener serves h until ctx ends, then shuts down gracefully: stop
+// accepting, let h answer what it holds (Drain), finish, return nil.
 func serveListener(ctx context.Context, log *slog.Logger, name string, ln net.Listener, h http.Handler) error {
-	srv := &http.Server{
-		Handler:           h,
-		ReadHeaderTimeout: 10 * time.Second,
-		WriteTimeout:      45 * time.Second, // above the 30 s ?wait limit
-		IdleTimeout:       2 * time.Minute,
-	}
+	srv := newHTTPServer(h)
 	log.Info(name+" listening", "addr", "http://"+ln.Addr().String())
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

@@ -2,6 +2,7 @@ package imagesrc
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"image"
@@ -12,6 +13,8 @@ import (
 	"io"
 
 	"golang.org/x/image/webp"
+
+	"github.com/wxposter/wxposter/poster/budget"
 )
 
 // defaultMaxPixels is the limit Decode applies when given maxPixels <= 0:
@@ -22,7 +25,39 @@ const defaultMaxPixels = 16_000_000
 var (
 	ErrUnknownFormat = errors.New("poster: unknown image format (want jpeg, png, gif or webp)")
 	ErrTooManyPixels = errors.New("poster: image has too many pixels")
+	// ErrTooComplex is an image whose decoding would cost far more than
+	// its size suggests (a progressive JPEG with thousands of scans).
+	ErrTooComplex = errors.New("poster: image is too costly to decode")
 )
+
+// MaxJPEGScans bounds the scans of a (progressive) JPEG: encoders write
+// about 10; each scan makes the decoder walk the whole image again, so a
+// few kilobytes of empty scans can burn a minute of CPU.
+const MaxJPEGScans = 100
+
+// jpegScans counts the start-of-scan markers (FF DA) of a JPEG. Entropy-coded
+// data stuffs every FF with 00, so each FF DA is a marker (an embedded
+// thumbnail's count too, which only errs on the safe side).
+func jpegScans(data []byte) int {
+	return bytes.Count(data, []byte{0xff, 0xda})
+}
+
+// ctxReader stops a decoder soon after ctx ends: decoders read as they
+// go, and small reads make them come back often.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c *ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	if len(p) > 512 {
+		p = p[:512]
+	}
+	return c.r.Read(p)
+}
 
 type codec struct {
 	decode       func(io.Reader) (image.Image, error)
@@ -58,7 +93,7 @@ func Sniff(data []byte) string {
 // is the decoder's own type (*image.YCbCr for most JPEGs, *image.Paletted
 // for GIFs, whose first frame may cover only part of the canvas).
 func Decode(data []byte, maxPixels int) (image.Image, string, error) {
-	img, format, _, err := decode(data, maxPixels)
+	img, format, _, err := decode(context.Background(), data, maxPixels)
 	return img, format, err
 }
 
@@ -66,7 +101,15 @@ func Decode(data []byte, maxPixels int) (image.Image, string, error) {
 // the type renders draw fastest from. A GIF's first frame is placed on its
 // full logical screen, transparent where the frame does not reach.
 func DecodeRGBA(data []byte, maxPixels int) (*image.RGBA, string, error) {
-	img, format, cfg, err := decode(data, maxPixels)
+	return DecodeRGBAContext(context.Background(), data, maxPixels)
+}
+
+// DecodeRGBAContext is DecodeRGBA within a render: the image's pixels (its
+// header's, checked again on the decoded result) are taken from the
+// render's budget (budget.From(ctx)) before decoding, and the decoder stops
+// soon after ctx ends (it reads through a context-checking reader).
+func DecodeRGBAContext(ctx context.Context, data []byte, maxPixels int) (*image.RGBA, string, error) {
+	img, format, cfg, err := decode(ctx, data, maxPixels)
 	if err != nil {
 		return nil, format, err
 	}
@@ -83,8 +126,8 @@ func DecodeRGBA(data []byte, maxPixels int) (*image.RGBA, string, error) {
 	return dst, format, nil
 }
 
-func decode(data []byte, maxPixels int) (image.Image, string, image.Config, error) {
-	img, format, cfg, err := decodeChecked(data, maxPixels)
+func decode(ctx context.Context, data []byte, maxPixels int) (image.Image, string, image.Config, error) {
+	img, format, cfg, err := decodeChecked(ctx, data, maxPixels)
 	if err != nil {
 		return nil, format, cfg, err
 	}
@@ -97,7 +140,7 @@ func decode(data []byte, maxPixels int) (image.Image, string, image.Config, erro
 	return img, format, cfg, nil
 }
 
-func decodeChecked(data []byte, maxPixels int) (image.Image, string, image.Config, error) {
+func decodeChecked(ctx context.Context, data []byte, maxPixels int) (image.Image, string, image.Config, error) {
 	if maxPixels <= 0 {
 		maxPixels = defaultMaxPixels
 	}
@@ -117,8 +160,19 @@ func decodeChecked(data []byte, maxPixels int) (image.Image, string, image.Confi
 		return nil, format, cfg, fmt.Errorf("%w: %s is %dx%d, limit %d pixels",
 			ErrTooManyPixels, format, cfg.Width, cfg.Height, maxPixels)
 	}
-	img, err := c.decode(bytes.NewReader(data))
+	if format == "jpeg" {
+		if n := jpegScans(data); n > MaxJPEGScans {
+			return nil, format, cfg, fmt.Errorf("%w: jpeg has %d scans, limit %d", ErrTooComplex, n, MaxJPEGScans)
+		}
+	}
+	if err := budget.From(ctx).TakeImage(int64(cfg.Width)*int64(cfg.Height), "image"); err != nil {
+		return nil, format, cfg, err
+	}
+	img, err := c.decode(&ctxReader{ctx: ctx, r: bytes.NewReader(data)})
 	if err != nil {
+		if cerr := budget.Check(ctx, "image"); cerr != nil {
+			return nil, format, cfg, cerr
+		}
 		return nil, format, cfg, fmt.Errorf("poster: decode %s: %w", format, err)
 	}
 	return img, format, cfg, nil

@@ -16,6 +16,7 @@ import (
 
 	"golang.org/x/sync/singleflight"
 
+	"github.com/wxposter/wxposter/poster/budget"
 	"github.com/wxposter/wxposter/storage"
 )
 
@@ -181,6 +182,10 @@ func (l *Loader) Load(ctx context.Context, rawURL string) (image.Image, error) {
 		return nil, err
 	}
 	if img, ok := l.cache.get(src.cacheKey); ok {
+		// Decoded before, drawn again: it counts against this render too.
+		if err := budget.From(ctx).TakeImage(int64(img.Bounds().Dx())*int64(img.Bounds().Dy()), "image"); err != nil {
+			return nil, err
+		}
 		return img, nil
 	}
 	ch := l.group.DoChan(src.cacheKey, func() (any, error) {
@@ -299,7 +304,7 @@ func (l *Loader) load(ctx context.Context, src source) (*image.RGBA, error) {
 		if err != nil {
 			return nil, fmt.Errorf("poster: load data URI: %w", err)
 		}
-		return l.decode(src, data)
+		return l.decode(ctx, src, data)
 	case "own":
 		data, err := l.ownGet(ctx, src.key)
 		if err != nil {
@@ -309,7 +314,7 @@ func (l *Loader) load(ctx context.Context, src source) (*image.RGBA, error) {
 			return nil, fmt.Errorf("poster: load %s: %w: object of %d bytes exceeds the limit of %d bytes",
 				src.name, ErrFetchRefused, len(data), l.fetcher.maxBytes)
 		}
-		return l.decode(src, data)
+		return l.decode(ctx, src, data)
 	default:
 		return l.loadRemote(ctx, src)
 	}
@@ -328,7 +333,7 @@ func (l *Loader) loadRemote(ctx context.Context, src source) (*image.RGBA, error
 		data, err := l.cacheGet(ctx, key)
 		switch {
 		case err == nil && int64(len(data)) <= l.fetcher.maxBytes:
-			img, err := l.decode(src, data)
+			img, err := l.decode(ctx, src, data)
 			if err == nil {
 				return img, nil
 			}
@@ -343,7 +348,7 @@ func (l *Loader) loadRemote(ctx context.Context, src source) (*image.RGBA, error
 	if err != nil {
 		return nil, err
 	}
-	img, err := l.decode(src, data)
+	img, err := l.decode(ctx, src, data)
 	if err != nil {
 		return nil, err
 	}
@@ -355,8 +360,12 @@ func (l *Loader) loadRemote(ctx context.Context, src source) (*image.RGBA, error
 	return img, nil
 }
 
-func (l *Loader) decode(src source, data []byte) (*image.RGBA, error) {
-	img, _, err := DecodeRGBA(data, l.fetcher.maxPixels)
+func (l *Loader) decode(ctx context.Context, src source, data []byte) (*image.RGBA, error) {
+	img, _, err := DecodeRGBAContext(ctx, data, l.fetcher.maxPixels)
+	var be *budget.Error
+	if errors.As(err, &be) {
+		return nil, err // names the limit; the caller names the view
+	}
 	if err != nil {
 		return nil, fmt.Errorf("poster: load %s: %w", src.name, err)
 	}

@@ -1,0 +1,80 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/wxposter/wxposter/tasks"
+)
+
+// A job can run again after its poster was made: asynq v0.26.0 retries
+// "mark complete" with the task's (already cancelled) context after a Redis
+// blip, the lease expires and the recoverer hands the job out again. The
+// worker therefore records every finished poster in Redis
+// (tasks.FinishedKey) and, before rendering, looks for that record and for
+// the poster object itself: a job already made ends at once, rendered and
+// uploaded once. The producer reads the same record, so such a job shows as
+// succeeded, not running.
+
+// WithFinishedTTL sets how long the record of a finished poster is kept
+// (default 24 h; the job retention, WXPOSTER_JOB_RETENTION, is right).
+func WithFinishedTTL(d time.Duration) HandlerOption { return func(h *Handler) { h.finishedTTL = d } }
+
+// existser is the optional part of Objects that tells whether a poster exists.
+type existser interface {
+	Exists(ctx context.Context, key string) (bool, error)
+}
+
+// alreadyMade returns the URL of job id's poster if it was made before.
+// Any error means "not known to be made": rendering again is safe.
+func (h *Handler) alreadyMade(ctx context.Context, id, key string) (string, bool) {
+	if id == "" {
+		return "", false
+	}
+	rctx, cancel := context.WithTimeout(ctx, time.Second)
+	url, err := h.rdb.Get(rctx, tasks.FinishedKey(id)).Result()
+	cancel()
+	// Only a record of this store counts (another deployment, or a bucket
+	// since replaced, may share the Redis).
+	if err == nil && url == h.store.URL(key) {
+		return url, true
+	}
+	ex, ok := h.store.(existser)
+	if !ok {
+		return "", false
+	}
+	sctx, cancel := h.opTimeout(ctx)
+	defer cancel()
+	if found, err := ex.Exists(sctx, key); err == nil && found {
+		return h.store.URL(key), true
+	}
+	return "", false
+}
+
+// markFinished records that job id's poster is at url. If Redis is down it
+// keeps trying in the background for a while (the blip this is for).
+func (h *Handler) markFinished(ctx context.Context, id, url string) {
+	if id == "" {
+		return
+	}
+	set := func() error {
+		rctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		return h.rdb.Set(rctx, tasks.FinishedKey(id), url, h.finishedTTL).Err()
+	}
+	if err := set(); err == nil || errors.Is(err, redis.Nil) {
+		return
+	}
+	go func() {
+		for i := 0; i < 120; i++ {
+			time.Sleep(time.Second)
+			if set() == nil {
+				return
+			}
+		}
+		h.log.WarnContext(ctx, "could not record a finished poster in Redis", "job", id)
+	}()
+}
