@@ -7,6 +7,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -81,16 +83,27 @@ func (c *batchCmd) run(ctx context.Context, args []string) error {
 		fmt.Fprint(c.stderr, batchUsage)
 		return usageErr("batch: unknown command %q", args[0])
 	}
-	return f(ctx, args[1:])
+	err := f(ctx, args[1:])
+	if _, ok := errors.AsType[*net.OpError](err); ok {
+		shown := c.apiURL()
+		if u, perr := url.Parse(shown); perr == nil {
+			shown = u.Redacted() // a password in the URL stays out of the message
+		}
+		err = fmt.Errorf("%w (is the API running at %s? set WXPOSTER_API_URL)", err, shown)
+	}
+	return err
+}
+
+func (c *batchCmd) apiURL() string {
+	if u := c.getenv("WXPOSTER_API_URL"); u != "" {
+		return u
+	}
+	return defaultAPIURL
 }
 
 // client reads WXPOSTER_API_URL and WXPOSTER_API_KEY.
 func (c *batchCmd) client() (*batchclient.Client, error) {
-	u := c.getenv("WXPOSTER_API_URL")
-	if u == "" {
-		u = defaultAPIURL
-	}
-	cl, err := batchclient.New(u, batchclient.WithAPIKey(c.getenv("WXPOSTER_API_KEY")),
+	cl, err := batchclient.New(c.apiURL(), batchclient.WithAPIKey(c.getenv("WXPOSTER_API_KEY")),
 		batchclient.WithUserAgent("wxposter-cli"))
 	if err != nil {
 		return nil, usageErr("WXPOSTER_API_URL: %v", err)
@@ -228,8 +241,11 @@ func (c *batchCmd) create(ctx context.Context, args []string) error {
 	// Check the whole file before anything is sent; keep each item's line
 	// to show the API's per-item errors as lines.
 	lines, err := batchcsv.Scan(path)
-	if err != nil {
+	if _, ok := errors.AsType[*batchcsv.Error](err); ok {
 		return withCode(exitInvalid, err)
+	}
+	if err != nil {
+		return err // cannot read the file
 	}
 	created, err := cl.Create(ctx, req, batchcsv.Items(path, nil))
 	if err != nil {
