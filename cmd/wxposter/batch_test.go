@@ -106,6 +106,7 @@ type cliAPI struct {
 	polls   int
 	auth    []string
 	created bool
+	never   bool // the batch never ends
 }
 
 func (a *cliAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -143,7 +144,7 @@ func (a *cliAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		total := len(items)
 		b := map[string]any{"id": "b1", "status": "running", "total": total, "created_at": "2026-11-26T13:00:00Z",
 			"counts": map[string]int{"queued": total}}
-		if a.polls >= 3 {
+		if a.polls >= 3 && !a.never {
 			b["status"], b["finished_at"] = "completed", "2026-11-26T13:00:03Z"
 			b["counts"] = map[string]int{"succeeded": total - failed, "failed": failed}
 		}
@@ -322,5 +323,17 @@ func TestBatchStatusManifestArchive(t *testing.T) {
 	}
 	if code, _, errOut := runCLI(t, srv.URL, "status", "nope"); code != exitError || !strings.Contains(errOut, "404 no such batch") {
 		t.Fatalf("unknown batch: %d %s", code, errOut)
+	}
+}
+
+// --timeout stops waiting (exit 5), not the batch, and says how to follow it.
+func TestBatchWaitTimeout(t *testing.T) {
+	api := &cliAPI{never: true, body: map[string]any{"items": []any{map[string]any{"key": "k1", "scene": "a"}}}}
+	srv := httptest.NewServer(api)
+	defer srv.Close()
+	code, out, errOut := runCLI(t, srv.URL, "status", "b1", "--wait", "--interval", "1s", "--timeout", "300ms")
+	if code != exitUnfinished || !strings.Contains(errOut, "batch b1 still running after --timeout 300ms") ||
+		!strings.Contains(errOut, "wxposter batch status b1 --wait") {
+		t.Fatalf("exit %d\n%s%s", code, out, errOut)
 	}
 }
