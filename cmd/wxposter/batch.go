@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -557,8 +558,8 @@ func (c *batchCmd) printBatch(b *batchclient.Batch) {
 
 func itemDetail(it batchclient.ItemView) string {
 	if it.Error != nil {
-		if it.Error.Errcode != nil {
-			return fmt.Sprintf("%s %d: %s", it.Error.Code, *it.Error.Errcode, it.Error.Message)
+		if ec := it.Error.Errcode; ec != nil && it.Error.Code != strconv.Itoa(*ec) {
+			return fmt.Sprintf("%s %d: %s", it.Error.Code, *ec, it.Error.Message)
 		}
 		return it.Error.Code + ": " + it.Error.Message
 	}
