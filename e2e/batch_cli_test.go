@@ -139,6 +139,18 @@ func TestBatchCLIEndToEnd(t *testing.T) {
 		t.Fatalf("malformed CSV: exit %d, stderr %s", r.code, r.stderr)
 	}
 
+	// Items the API refuses: exit 3, shown as lines of the file (the
+	// quoted line break puts the third row on line 5), nothing enqueued.
+	refused := filepath.Join(dir, "refused.csv")
+	os.WriteFile(refused, []byte("key,scene,data.nickname\nk1,id:1,\"two\nlines\"\nk2,"+strings.Repeat("x", 40)+",\nk3,id:3,\n"), 0o644)
+	if r := s.cli(t, bin, key, "create", refused, "--template", "default", "--page", pageIndex); r.code != 3 ||
+		!strings.Contains(r.stderr, refused+`:4 (key "k2"): scene: `) || !strings.Contains(r.stderr, "nothing was enqueued") {
+		t.Fatalf("refused items: exit %d, stderr %s", r.code, r.stderr)
+	}
+	if r := s.cli(t, bin, key, "list"); r.code != 0 || r.stdout != "" {
+		t.Fatalf("a batch was made from bad input: %s", r.stdout)
+	}
+
 	manifest := filepath.Join(dir, "manifest.csv")
 	r := s.cli(t, bin, key, "create", csvPath, "--template", "default", "--page", pageIndex,
 		"--data", "title=周末一起去爬山", "--name", "e2e-campaign", "--wait", "--interval", "1s", "-o", manifest)
