@@ -214,7 +214,7 @@ func TestCreateBadItems(t *testing.T) {
 	if ae.StatusCode != 400 || !ae.Invalid() || ae.Code != "invalid_request" || !reflect.DeepEqual(ae.Items, want) {
 		t.Fatalf("%+v", ae)
 	}
-	if !strings.Contains(err.Error(), "400 2 items are invalid (2 bad items)") {
+	if !strings.Contains(err.Error(), "400 2 items are invalid (bad items listed: 2)") {
 		t.Fatalf("message %q", err)
 	}
 }

@@ -33,7 +33,7 @@ func (e *APIError) Error() string {
 	}
 	s := fmt.Sprintf("%d %s", e.StatusCode, msg)
 	if len(e.Items) > 0 {
-		s += fmt.Sprintf(" (%d bad items)", len(e.Items))
+		s += fmt.Sprintf(" (bad items listed: %d)", len(e.Items))
 	}
 	return s
 }

@@ -293,9 +293,9 @@ func (c *batchCmd) createError(path string, lines []int, err error) error {
 		}
 		fmt.Fprintf(c.stderr, "%s%s: %s: %s\n", where, key, it.Field, strings.TrimPrefix(it.Message, it.Field+" "))
 	}
-	msg := "the API rejected the batch, nothing was enqueued"
-	if ae.Field != "" && len(ae.Items) == 0 {
-		msg += " (field " + ae.Field + ")"
+	msg := "the API rejected the batch"
+	if !strings.Contains(ae.Message, "nothing was enqueued") {
+		msg += ", nothing was enqueued"
 	}
 	return withCode(exitInvalid, fmt.Errorf("%s: %w", msg, err))
 }

@@ -251,7 +251,7 @@ func TestBatchCreateExitCodes(t *testing.T) {
 		{"malformed CSV", "key,scene\nk1,id:1\nk2,\"id:2\n", nil, exitInvalid, []string{"spring.csv:3: bad quoting"}, false},
 		{"scene and params", "key,scene,param.a\nk1,id:1,x\n", nil, exitInvalid, []string{"spring.csv:2: scene and param.* are both set"}, false},
 		{"API rejects items, shown as lines", "key,page,scene\nk1,pages/a,x\nk2,pages/nope,\"multi\nline\"\nk3,pages/nope,z\n", nil, exitInvalid,
-			[]string{`spring.csv:3 (key "k2"): page: must be a page path`, `spring.csv:5 (key "k3"): page:`, "the API rejected the batch, nothing was enqueued"}, false},
+			[]string{`spring.csv:3 (key "k2"): page: must be a page path`, `spring.csv:5 (key "k3"): page:`, "the API rejected the batch, nothing was enqueued: POST /v1/batches: 400 2 items are invalid"}, false},
 		{"missing template", "scene\na\n", []string{"--template", ""}, exitUsage, []string{"--template is required"}, false},
 		{"bad flag", "scene\na\n", []string{"--bogus"}, exitUsage, []string{"flag provided but not defined: -bogus"}, false},
 		{"-o without --wait", "scene\na\n", []string{"-o", "m.csv"}, exitUsage, []string{"-o and --timeout need --wait"}, false},
