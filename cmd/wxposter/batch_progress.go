@@ -39,10 +39,40 @@ type plainProgress struct {
 	now       func() time.Time
 	heartbeat time.Duration
 
-	first     time.Time // first answer, and its done count, for the rate
+	speed  speed
+	last   string // counts of the last line written
+	lastAt time.Time
+}
+
+// speed is the rate since the first answer seen, and the ETA.
+type speed struct {
+	first     time.Time
 	firstDone int
-	last      string // counts of the last line written
-	lastAt    time.Time
+}
+
+// at returns the rate ("12.3/s", "-" before any time has passed) and the
+// ETA: the API's estimate when it gives one (it knows the pacing), else
+// the rest at the rate seen.
+func (s *speed) at(now time.Time, b *batchclient.Batch) (rate, eta string) {
+	done := b.Counts.Done()
+	if s.first.IsZero() {
+		s.first, s.firstDone = now, done
+	}
+	rate, eta = "-", "-"
+	if el := now.Sub(s.first).Seconds(); el > 0 {
+		r := float64(done-s.firstDone) / el
+		rate = fmt.Sprintf("%.1f/s", r)
+		if r > 0 {
+			eta = fmtDuration(time.Duration(float64(b.Total-done) / r * float64(time.Second)))
+		}
+	}
+	if b.ETASeconds != nil {
+		eta = fmtDuration(time.Duration(*b.ETASeconds * float64(time.Second)))
+	}
+	if b.Ended() {
+		eta = "-"
+	}
+	return rate, eta
 }
 
 func newPlainProgress(w io.Writer, id string, now func() time.Time) *plainProgress {
@@ -53,9 +83,7 @@ func (p *plainProgress) update(b *batchclient.Batch) {
 	now := p.now()
 	n := b.Counts
 	done := n.Done()
-	if p.first.IsZero() {
-		p.first, p.firstDone = now, done
-	}
+	rate, eta := p.speed.at(now, b)
 	state := fmt.Sprintf("%s %d %d %d", b.Status, done, n.Failed, n.Cancelled)
 	if state == p.last && now.Sub(p.lastAt) < p.heartbeat {
 		return
@@ -65,49 +93,37 @@ func (p *plainProgress) update(b *batchclient.Batch) {
 	if b.Total > 0 {
 		pct = done * 100 / b.Total
 	}
-	rate, eta := "-", "-"
-	if el := now.Sub(p.first).Seconds(); el > 0 {
-		r := float64(done-p.firstDone) / el
-		rate = fmt.Sprintf("%.1f/s", r)
-		if r > 0 {
-			eta = fmtDuration(time.Duration(float64(b.Total-done) / r * float64(time.Second)))
-		}
-	}
-	if b.ETASeconds != nil { // the API knows the pacing; prefer its estimate
-		eta = fmtDuration(time.Duration(*b.ETASeconds * float64(time.Second)))
-	}
-	if b.Ended() {
-		eta = "-"
-	}
 	fmt.Fprintf(p.w, "%s batch %s %s: %d/%d done (%d%%), %d failed, %d cancelled, %s, ETA %s\n",
 		now.UTC().Format(time.RFC3339), p.id, b.Status, done, b.Total, pct, n.Failed, n.Cancelled, rate, eta)
 }
 
 func (p *plainProgress) finish(*batchclient.Batch) {}
 
-// barProgress is a live bar on a terminal: done/total, rate, ETA, and the
-// failures in its description.
+// barProgress is a live bar on a terminal: done/total and elapsed time,
+// then the rate, ETA and failures. The rate is counted since the first
+// answer (the bar's own would be taken between two polls, which is
+// meaningless when the batch ends just after one).
 type barProgress struct {
-	w   io.Writer
-	id  string
-	bar *progressbar.ProgressBar
+	w     io.Writer
+	now   func() time.Time
+	bar   *progressbar.ProgressBar
+	speed speed
 }
 
-func newBarProgress(w io.Writer, id string) *barProgress { return &barProgress{w: w, id: id} }
+func newBarProgress(w io.Writer, now func() time.Time) *barProgress {
+	return &barProgress{w: w, now: now}
+}
 
 func (p *barProgress) update(b *batchclient.Batch) {
 	if p.bar == nil {
 		p.bar = progressbar.NewOptions(b.Total,
 			progressbar.OptionSetWriter(p.w),
-			progressbar.OptionSetDescription(p.describe(b)),
 			progressbar.OptionShowCount(),
-			progressbar.OptionShowIts(),
-			progressbar.OptionSetItsString("posters"),
-			progressbar.OptionSetPredictTime(true),
 			progressbar.OptionSetElapsedTime(true),
+			progressbar.OptionSetPredictTime(false),
+			progressbar.OptionShowDescriptionAtLineEnd(),
 			progressbar.OptionFullWidth(),
 			progressbar.OptionSetRenderBlankState(true),
-			progressbar.OptionShowElapsedTimeOnFinish(),
 		)
 	}
 	p.bar.Describe(p.describe(b))
@@ -115,12 +131,13 @@ func (p *barProgress) update(b *batchclient.Batch) {
 }
 
 func (p *barProgress) describe(b *batchclient.Batch) string {
-	s := "batch " + p.id
+	rate, eta := p.speed.at(p.now(), b)
+	s := rate + ", ETA " + eta
 	if n := b.Counts.Failed; n > 0 {
-		s += fmt.Sprintf(" · %d failed", n)
+		s += fmt.Sprintf(", %d failed", n)
 	}
 	if n := b.Counts.Cancelled; n > 0 {
-		s += fmt.Sprintf(" · %d cancelled", n)
+		s += fmt.Sprintf(", %d cancelled", n)
 	}
 	return s
 }

@@ -337,3 +337,21 @@ func TestBatchWaitTimeout(t *testing.T) {
 		t.Fatalf("exit %d\n%s%s", code, out, errOut)
 	}
 }
+
+// The bar shows done/total, the rate since the first answer, the ETA and
+// the failures.
+func TestBarProgress(t *testing.T) {
+	clock := &fakeClock{t: time.Date(2026, 11, 26, 13, 0, 0, 0, time.UTC), step: 5 * time.Second}
+	var out bytes.Buffer
+	p := newBarProgress(&out, clock.now)
+	p.update(batchAt("running", 100, batchclient.Counts{Queued: 100}, nil))
+	p.update(batchAt("running", 100, batchclient.Counts{Queued: 50, Succeeded: 49, Failed: 1}, nil))
+	last := batchAt("completed", 100, batchclient.Counts{Succeeded: 98, Failed: 2}, nil)
+	p.update(last)
+	p.finish(last)
+	for _, want := range []string{"(50/100)", "10.0/s, ETA 5s, 1 failed", "100%", "(100/100)", "10.0/s, ETA -, 2 failed"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("bar lacks %q:\n%q", want, out.String())
+		}
+	}
+}

@@ -26,7 +26,7 @@ func (c *batchCmd) follow(ctx context.Context, cl *batchclient.Client, id string
 	switch {
 	case quiet:
 	case tty:
-		pr = newBarProgress(c.stdout, id)
+		pr = newBarProgress(c.stdout, c.now)
 	default:
 		pr = newPlainProgress(c.stdout, id, c.now)
 	}
