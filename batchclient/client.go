@@ -29,7 +29,9 @@ type Option func(*Client)
 // WithAPIKey sends "Authorization: Bearer key" (WXPOSTER_API_KEY).
 func WithAPIKey(key string) Option { return func(c *Client) { c.key = key } }
 
-// WithHTTPClient replaces http.DefaultClient. Do not give it a Timeout
+// WithHTTPClient replaces the default client (whose transport gives up on
+// an answer that has not started ResponseHeaderTimeout after the request
+// was sent, so that a hung API cannot hang the caller). Do not give it a Timeout
 // shorter than the longest wait: long polls and downloads are bounded by
 // their context instead.
 func WithHTTPClient(hc *http.Client) Option { return func(c *Client) { c.hc = hc } }
@@ -51,13 +53,20 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("API URL %q: want http(s)://host[:port]", baseURL)
 	}
-	c := &Client{base: u, hc: http.DefaultClient, userAgent: "wxposter-batchclient",
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.ResponseHeaderTimeout = ResponseHeaderTimeout
+	c := &Client{base: u, hc: &http.Client{Transport: tr}, userAgent: "wxposter-batchclient",
 		retries: 3, backoff: 500 * time.Millisecond}
 	for _, o := range opts {
 		o(c)
 	}
 	return c, nil
 }
+
+// ResponseHeaderTimeout bounds the wait for an answer to start: well over
+// the longest long poll (MaxWait) and the validation of a 100,000-item
+// batch.
+const ResponseHeaderTimeout = 2 * time.Minute
 
 // MaxWait is the longest long poll the API holds (GET /v1/batches/{id}?wait=N).
 const MaxWait = 30 * time.Second
