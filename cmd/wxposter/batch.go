@@ -320,7 +320,14 @@ func (c *batchCmd) status(ctx context.Context, args []string) error {
 		return err
 	}
 	if w.wait {
-		return c.follow(ctx, cl, pos[0], w, asJSON)
+		// With --json: no progress, then the final answer as JSON.
+		err := c.follow(ctx, cl, pos[0], w, asJSON)
+		if asJSON && ctx.Err() == nil {
+			if b, gerr := cl.Get(ctx, pos[0], 0); gerr == nil {
+				_ = c.printJSON(b.Raw)
+			}
+		}
+		return err
 	}
 	b, err := cl.Get(ctx, pos[0], 0)
 	if err != nil {

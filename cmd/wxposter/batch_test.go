@@ -312,6 +312,10 @@ func TestBatchStatusManifestArchive(t *testing.T) {
 	if code != 0 || !json.Valid([]byte(out)) {
 		t.Fatalf("status --json: %d %s", code, out)
 	}
+	code, out, _ = runCLI(t, srv.URL, "status", "b1", "--wait", "--json", "--interval", "1s")
+	if code != 0 || strings.Count(out, "\n") != 1 || !strings.Contains(out, `"status":"completed"`) {
+		t.Fatalf("status --wait --json: %d %s", code, out)
+	}
 	code, out, _ = runCLI(t, srv.URL, "manifest", "b1")
 	if code != 0 || out != "key,id,status,url,error_code,error_message\nk1,j0,succeeded,http://s/p/j0.jpg,,\n" {
 		t.Fatalf("manifest: %d %q", code, out)
