@@ -492,7 +492,9 @@ func (c *batchCmd) items(ctx context.Context, args []string) error {
 			}
 			fmt.Fprintf(c.stdout, "%s\t%s\t%s\t%s\n", orDash(it.Key), it.ID, it.Status, itemDetail(it))
 		}
-		if p.NextCursor == "" || len(p.Items) == 0 {
+		// A filtered page may be short or even empty with more to come:
+		// only the absence of a cursor ends the list.
+		if p.NextCursor == "" || p.NextCursor == cursor {
 			return nil
 		}
 		cursor = p.NextCursor

@@ -160,6 +160,10 @@ func (a *cliAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	case "GET /v1/batches/b1/items":
+		if r.URL.Query().Get("cursor") == "" { // a filtered page may be empty with more to come
+			writeJSONTest(w, 200, map[string]any{"items": []any{}, "next_cursor": "c2"})
+			return
+		}
 		writeJSONTest(w, 200, map[string]any{"items": []map[string]any{{"key": "k3", "id": "j2", "status": "failed",
 			"error": map[string]any{"code": "wechat", "errcode": 41030, "message": "page not published"}}}})
 	case "GET /v1/batches/b1/archive":
@@ -315,6 +319,10 @@ func TestBatchStatusManifestArchive(t *testing.T) {
 	code, out, _ = runCLI(t, srv.URL, "status", "b1", "--wait", "--json", "--interval", "1s")
 	if code != 0 || strings.Count(out, "\n") != 1 || !strings.Contains(out, `"status":"completed"`) {
 		t.Fatalf("status --wait --json: %d %s", code, out)
+	}
+	code, out, _ = runCLI(t, srv.URL, "items", "b1")
+	if code != 0 || out != "k3\tj2\tfailed\twechat 41030: page not published\n" {
+		t.Fatalf("items: %d %q", code, out)
 	}
 	code, out, _ = runCLI(t, srv.URL, "manifest", "b1")
 	if code != 0 || out != "key,id,status,url,error_code,error_message\nk1,j0,succeeded,http://s/p/j0.jpg,,\n" {

@@ -76,19 +76,30 @@ func (c *batchCmd) follow(ctx context.Context, cl *batchclient.Client, id string
 // in front of the operator without opening the manifest.
 func (c *batchCmd) showFailures(ctx context.Context, cl *batchclient.Client, id string, failed int) {
 	const show = 10
-	p, err := cl.Items(ctx, id, "failed", "", show)
-	if err != nil || len(p.Items) == 0 {
-		return
-	}
-	fmt.Fprintln(c.stderr, "failed items:")
-	for i, it := range p.Items {
-		if i == show {
+	var items []batchclient.ItemView
+	// A filtered page may be short or empty with more to come; a few pages
+	// are enough to find the first failures.
+	for cursor, pages := "", 0; len(items) < show && pages < 20; pages++ {
+		p, err := cl.Items(ctx, id, "failed", cursor, show)
+		if err != nil {
+			return
+		}
+		items = append(items, p.Items...)
+		if p.NextCursor == "" || p.NextCursor == cursor {
 			break
 		}
+		cursor = p.NextCursor
+	}
+	if len(items) == 0 {
+		return
+	}
+	items = items[:min(len(items), show)]
+	fmt.Fprintln(c.stderr, "failed items:")
+	for _, it := range items {
 		fmt.Fprintf(c.stderr, "  %s\t%s\n", orDash(it.Key), itemDetail(it))
 	}
-	if failed > min(len(p.Items), show) {
-		fmt.Fprintf(c.stderr, "  … and %d more (wxposter batch items %s --status failed)\n", failed-min(len(p.Items), show), id)
+	if failed > len(items) {
+		fmt.Fprintf(c.stderr, "  … and %d more (wxposter batch items %s --status failed)\n", failed-len(items), id)
 	}
 }
 
