@@ -51,7 +51,11 @@ func WithRetries(n int, backoff time.Duration) Option {
 func New(baseURL string, opts ...Option) (*Client, error) {
 	u, err := url.Parse(strings.TrimRight(baseURL, "/"))
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("API URL %q: want http(s)://host[:port]", baseURL)
+		shown := "unparsable"
+		if err == nil {
+			shown = fmt.Sprintf("%q", u.Redacted()) // a password in it stays out of the message
+		}
+		return nil, fmt.Errorf("API URL %s: want http(s)://host[:port]", shown)
 	}
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.ResponseHeaderTimeout = ResponseHeaderTimeout

@@ -116,18 +116,19 @@ func (c *batchCmd) client() (*batchclient.Client, error) {
 // positional arguments (`create file.csv --template t`).
 type flags struct {
 	*flag.FlagSet
-	cmd  *batchCmd
 	name string
 }
 
-func (c *batchCmd) flags(name string) *flags {
+// flags makes the flag set of command name; usage is its synopsis.
+func (c *batchCmd) flags(usage string) *flags {
+	name, _, _ := strings.Cut(usage, " ")
 	fs := flag.NewFlagSet("wxposter batch "+name, flag.ContinueOnError)
 	fs.SetOutput(c.stderr)
 	fs.Usage = func() {
-		fmt.Fprintf(c.stderr, "usage: wxposter batch %s\n", name)
+		fmt.Fprintf(c.stderr, "usage: wxposter batch %s\n", usage)
 		fs.PrintDefaults()
 	}
-	return &flags{FlagSet: fs, cmd: c, name: name}
+	return &flags{FlagSet: fs, name: name}
 }
 
 // parse returns exactly npos positional arguments.
