@@ -2,21 +2,27 @@ package e2e
 
 import (
 	"archive/zip"
+	"bufio"
 	"bytes"
 	"encoding/csv"
+	"encoding/json"
 	"fmt"
 	"image"
 	_ "image/jpeg" // posters
 	_ "image/png"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
+	"github.com/wxposter/wxposter/clients/callback"
 	"github.com/wxposter/wxposter/scene"
 )
 
@@ -106,7 +112,9 @@ func readManifest(t *testing.T, path string) map[string]map[string]string {
 func TestBatchCLIEndToEnd(t *testing.T) {
 	const key = "e2e-batch-cli-key-0123456789"
 	const draft = "pages/draft/draft" // not published until the retry
-	s := start(t, withAPIKeys(key))
+	const secret = "e2e-batch-cli-callback-secret"
+	hook := newVerifyingReceiver(t, secret)
+	s := start(t, withAPIKeys(key), withCallbacks(secret, mustURL(t, hook.srv.URL).Host))
 	requireBatchRoutes(t, s, key)
 	bin := buildCLI(t)
 	dir := t.TempDir()
@@ -153,7 +161,8 @@ func TestBatchCLIEndToEnd(t *testing.T) {
 
 	manifest := filepath.Join(dir, "manifest.csv")
 	r := s.cli(t, bin, key, "create", csvPath, "--template", "default", "--page", pageIndex,
-		"--data", "title=周末一起去爬山", "--name", "e2e-campaign", "--wait", "--interval", "1s", "-o", manifest)
+		"--data", "title=周末一起去爬山", "--name", "e2e-campaign", "--callback", hook.srv.URL+"/hooks/wxposter",
+		"--wait", "--interval", "1s", "-o", manifest)
 	if r.code != 4 {
 		t.Fatalf("create --wait: exit %d, want 4 (two items on an unpublished page)", r.code)
 	}
@@ -205,6 +214,14 @@ func TestBatchCLIEndToEnd(t *testing.T) {
 		t.Fatalf("status: %d %s", r.code, r.stdout)
 	}
 
+	// Each completion was called back once, signed as clients/callback
+	// verifies it: the first with 2 failed, the retry's with none.
+	got := hook.await(t, 2)
+	if got[0].Batch.ID != id || got[0].Batch.Counts.Failed != 2 || got[1].Batch.Counts.Failed != 0 ||
+		got[1].Batch.Counts.Succeeded != 5 || got[0].DeliveryID == got[1].DeliveryID {
+		t.Fatalf("callbacks %+v", got)
+	}
+
 	// The archive: one poster per key, each with its row's code, and the manifest.
 	zipPath := filepath.Join(dir, "campaign.zip")
 	if r := s.cli(t, bin, key, "archive", id, "-o", zipPath); r.code != 0 {
@@ -254,5 +271,130 @@ func TestBatchCLIEndToEnd(t *testing.T) {
 	// A wrong key is an error, not a usage error.
 	if r := s.cli(t, bin, "wrong-key-0123456789abcdef", "status", id); r.code != 1 || !strings.Contains(r.stderr, "401") {
 		t.Fatalf("wrong key: %d %s", r.code, r.stderr)
+	}
+}
+
+// verifyingReceiver takes batch callbacks and keeps those that
+// clients/callback verifies (it refuses the others with a 400).
+type verifyingReceiver struct {
+	srv    *httptest.Server
+	mu     sync.Mutex
+	events []callbackEvent
+	bad    int
+}
+
+type callbackEvent struct {
+	Event      string `json:"event"`
+	DeliveryID string `json:"delivery_id"`
+	Batch      struct {
+		ID     string `json:"id"`
+		Status string `json:"status"`
+		Counts struct {
+			Succeeded int `json:"succeeded"`
+			Failed    int `json:"failed"`
+		} `json:"counts"`
+	} `json:"batch"`
+}
+
+func newVerifyingReceiver(t *testing.T, secret string) *verifyingReceiver {
+	r := &verifyingReceiver{}
+	r.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		body, _ := io.ReadAll(req.Body)
+		err := callback.Verify([]byte(secret), body, req.Header.Get(callback.Header), time.Now(), callback.DefaultTolerance)
+		var ev callbackEvent
+		if err == nil {
+			err = json.Unmarshal(body, &ev)
+		}
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		if err != nil || ev.Event != "batch.completed" {
+			r.bad++
+			http.Error(w, fmt.Sprint(err), http.StatusBadRequest)
+			return
+		}
+		r.events = append(r.events, ev)
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	t.Cleanup(r.srv.Close)
+	return r
+}
+
+// await returns the first n verified callbacks, in order (at most 30 s).
+func (r *verifyingReceiver) await(t *testing.T, n int) []callbackEvent {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		r.mu.Lock()
+		got, bad := append([]callbackEvent(nil), r.events...), r.bad
+		r.mu.Unlock()
+		if bad > 0 {
+			t.Fatalf("%d callbacks did not verify", bad)
+		}
+		if len(got) >= n {
+			return got
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("fewer than %d callbacks in 30 s", n)
+	return nil
+}
+
+// The documented Node receiver (clients/callback/receiver.js) verifies a
+// real callback of a batch created with the CLI's --callback.
+func TestBatchCLICallbackToNodeReceiver(t *testing.T) {
+	nodeBin, err := exec.LookPath("node")
+	if err != nil {
+		t.Skip("node is not installed; the Node receiver is tested where it is")
+	}
+	const key = "e2e-batch-cli-key-0123456789"
+	const secret = "e2e-batch-cli-node-secret"
+	cmd := exec.Command(nodeBin, "../clients/callback/receiver.js", "0")
+	cmd.Env = append(os.Environ(), "WXPOSTER_CALLBACK_SECRET="+secret)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	lines := make(chan string, 10)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	var l struct{ Listening int }
+	if err := json.Unmarshal([]byte(<-lines), &l); err != nil || l.Listening == 0 {
+		t.Fatalf("receiver did not start: %v", err)
+	}
+	host := fmt.Sprintf("127.0.0.1:%d", l.Listening)
+
+	s := start(t, withAPIKeys(key), withCallbacks(secret, host))
+	requireBatchRoutes(t, s, key)
+	bin := buildCLI(t)
+	csvPath := filepath.Join(t.TempDir(), "node.csv")
+	os.WriteFile(csvPath, []byte("key,scene\nn1,node:1\nn2,node:2\n"), 0o644)
+	r := s.cli(t, bin, key, "create", csvPath, "--template", "default", "--page", pageIndex,
+		"--callback", "http://"+host+"/hooks", "--wait", "--interval", "1s")
+	if r.code != 0 {
+		t.Fatalf("create --wait: exit %d", r.code)
+	}
+	var id string
+	fmt.Sscanf(r.stdout, "batch %s created", &id)
+	select {
+	case line := <-lines:
+		var got struct {
+			DeliveryID string `json:"delivery_id"`
+			Batch      string `json:"batch"`
+			Status     string `json:"status"`
+		}
+		if err := json.Unmarshal([]byte(line), &got); err != nil || got.Batch != id || got.Status != "completed" || got.DeliveryID == "" {
+			t.Fatalf("the Node receiver handled %q, want batch %s completed", line, id)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the Node receiver got no verified callback in 30 s")
 	}
 }
