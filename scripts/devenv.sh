@@ -43,6 +43,7 @@ missing=()
 have gcc || missing+=(gcc)
 have curl || missing+=(curl)
 have redis-server || missing+=(redis-server)
+have node || missing+=(nodejs) # the callback verifier's and the mini-program helper's tests
 [ ${#missing[@]} -eq 0 ] || apt_install "${missing[@]}"
 
 # --- Redis -----------------------------------------------------------------

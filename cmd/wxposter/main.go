@@ -5,7 +5,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -21,6 +20,8 @@ usage:
   wxposter sim        run the WeChat API simulator (WXPOSTER_SIM_LISTEN)
   wxposter dev        run simulator, worker and producer in one process
                       (-demo: enqueue one demo poster and print its URL)
+  wxposter batch      create and follow batch campaigns through the API
+                      (WXPOSTER_API_URL, WXPOSTER_API_KEY; wxposter batch -h)
 
 Configuration is read from WXPOSTER_* environment variables; see README.md.
 `
@@ -29,15 +30,18 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Args[1:], os.Stdout); err != nil {
-		fmt.Fprintln(os.Stderr, "wxposter:", err)
-		os.Exit(1)
+		code := exitCode(err)
+		if code != 0 { // 0: -h, whose usage is printed already
+			fmt.Fprintln(os.Stderr, "wxposter:", err)
+		}
+		os.Exit(code)
 	}
 }
 
 func run(ctx context.Context, args []string, stdout io.Writer) error {
 	if len(args) == 0 {
 		fmt.Fprint(os.Stderr, usage)
-		return errors.New("missing subcommand")
+		return usageErr("missing subcommand")
 	}
 	switch args[0] {
 	case "producer":
@@ -48,10 +52,12 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		return runSim(ctx)
 	case "dev":
 		return runDev(ctx, args[1:], stdout)
+	case "batch":
+		return runBatch(ctx, args[1:], stdout, os.Stderr, os.Getenv)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
 	}
 	fmt.Fprint(os.Stderr, usage)
-	return fmt.Errorf("unknown subcommand %q", args[0])
+	return usageErr("unknown subcommand %q", args[0])
 }
