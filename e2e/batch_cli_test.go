@@ -24,6 +24,7 @@ import (
 
 	"github.com/wxposter/wxposter/clients/callback"
 	"github.com/wxposter/wxposter/scene"
+	"github.com/wxposter/wxposter/wxsim"
 )
 
 // requireBatchRoutes skips while the API has no batch routes (the producer
@@ -396,5 +397,49 @@ func TestBatchCLICallbackToNodeReceiver(t *testing.T) {
 		}
 	case <-time.After(30 * time.Second):
 		t.Fatal("the Node receiver got no verified callback in 30 s")
+	}
+}
+
+// `wxposter batch cancel` stops a running campaign: `status --wait` then
+// ends with cancelled items (exit 4), and the simulator's code calls stop.
+func TestBatchCLICancel(t *testing.T) {
+	const key = "e2e-batch-cli-key-0123456789"
+	s := start(t, withAPIKeys(key), withWorkerConcurrency(2), withSim(wxsim.WithLatency(150*time.Millisecond)))
+	requireBatchRoutes(t, s, key)
+	bin := buildCLI(t)
+	var sb strings.Builder
+	sb.WriteString("key,scene\n")
+	for i := range 60 {
+		fmt.Fprintf(&sb, "c%02d,cancel:%d\n", i, i)
+	}
+	csvPath := filepath.Join(t.TempDir(), "long.csv")
+	os.WriteFile(csvPath, []byte(sb.String()), 0o644)
+	r := s.cli(t, bin, key, "create", csvPath, "--template", "default", "--page", pageIndex, "-q")
+	id := strings.TrimSpace(r.stdout)
+	if r.code != 0 || id == "" || strings.Contains(id, " ") {
+		t.Fatalf("create -q: exit %d, printed %q", r.code, r.stdout)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for s.sim.Total("/wxa/getwxacodeunlimit") < 3 {
+		if time.Now().After(deadline) {
+			t.Fatal("the batch did not start")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if r := s.cli(t, bin, key, "cancel", id); r.code != 0 || !strings.Contains(r.stdout, "batch "+id+": cancelled") {
+		t.Fatalf("cancel: exit %d", r.code)
+	}
+	r = s.cli(t, bin, key, "status", id, "--wait", "--interval", "1s")
+	if r.code != 4 || !strings.Contains(r.stdout, "batch "+id+" cancelled") || !strings.Contains(r.stderr, " cancelled items of 60") {
+		t.Fatalf("status --wait after cancel: exit %d", r.code)
+	}
+	calls := s.sim.Total("/wxa/getwxacodeunlimit")
+	time.Sleep(time.Second)
+	if got := s.sim.Total("/wxa/getwxacodeunlimit"); got != calls || calls >= 60 {
+		t.Fatalf("code calls: %d at the end, %d a second later, of 60 items", calls, got)
+	}
+	// Cancelling again is refused: the batch has ended.
+	if r := s.cli(t, bin, key, "cancel", id); r.code != 1 || !strings.Contains(r.stderr, "409") {
+		t.Fatalf("second cancel: exit %d", r.code)
 	}
 }
