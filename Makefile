@@ -12,7 +12,7 @@ run: deps
 	go run ./cmd/wxposter dev -demo
 
 test: deps
-	go test -race -count=1 ./...
+	go test -race -count=1 -timeout 25m ./...
 
 # make chaos  the fault-injection suite (chaos/, build tag chaos): its own Redis
 #             and MinIO on ports 7200-7299, the real binary killed and starved.
