@@ -4,6 +4,7 @@ package chaos
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"sync"
 	"syscall"
@@ -25,24 +26,52 @@ func check(t *testing.T, c *cluster, tl tally, distinct, inFlight int) {
 	}
 }
 
-// A worker is SIGKILLed while it has jobs in flight; a replacement starts.
-// asynq re-runs the killed jobs once their lease expires (30 s) and the
-// recoverer sees them (every minute).
+// A worker is SIGKILLed mid-batch (POST /v1/batches) while it has jobs in
+// flight; a replacement starts. asynq re-runs the killed jobs once their
+// lease expires (30 s) and the recoverer sees them (every minute); the
+// batch's counts stay exact.
 func TestWorkerSIGKILL(t *testing.T) {
-	const n, conc = 80, 4
+	const n, conc = 100, 4
 	c := newCluster(t, "sigkill", wxsim.WithLatency(300*time.Millisecond))
 	c.startProducer()
 	victim := c.startWorker(conc)
 	c.startWorker(conc)
-	ids := c.submit(posters("kill", n)...)
-	time.Sleep(2 * time.Second) // jobs in flight on both workers
+	items := make([]map[string]any, n)
+	for i := range items {
+		items[i] = map[string]any{"key": fmt.Sprintf("u-%03d", i), "scene": fmt.Sprintf("kill%d", i),
+			"data": map[string]string{"nickname": fmt.Sprintf("用户%d", i)}}
+	}
+	code, out, err := c.call("POST", "/v1/batches", map[string]any{"name": "chaos", "template": "default",
+		"page": page, "data": map[string]string{"title": "故障注入"}, "items": items})
+	if err != nil || code != http.StatusAccepted {
+		t.Fatalf("POST /v1/batches: %d %s %v", code, out, err)
+	}
+	var b struct {
+		ID     string         `json:"id"`
+		Status string         `json:"status"`
+		Total  int            `json:"total"`
+		Counts map[string]int `json:"counts"`
+	}
+	json.Unmarshal(out, &b)
+	time.Sleep(3 * time.Second) // items in flight on both workers
 	victim.kill(syscall.SIGKILL)
 	c.startWorker(conc)
-	tl, _ := c.awaitAll(ids, 4*time.Minute)
+	start := time.Now()
+	for time.Since(start) < 4*time.Minute && b.Status != "completed" {
+		if code, out, err := c.call("GET", "/v1/batches/"+b.ID+"?wait=30", nil); err == nil && code == http.StatusOK {
+			json.Unmarshal(out, &b)
+		}
+	}
 	total, twice := renders(c.workers...)
 	calls := c.codeCalls()
-	report(t, "worker SIGKILL", "jobs", tl.Jobs, "succeeded", tl.Succeeded, "failed", tl.Failed, "lost", tl.Lost,
-		"code_calls", calls, "distinct_codes", n, "renders", total, "rendered_twice", twice, "took", tl.Took.Round(time.Second))
+	tl := tally{Jobs: n, Succeeded: b.Counts["succeeded"], Failed: b.Counts["failed"],
+		Lost: n - b.Counts["succeeded"] - b.Counts["failed"], Took: time.Since(start)}
+	report(t, "worker SIGKILL mid-batch", "batch_items", b.Total, "status", b.Status, "succeeded", tl.Succeeded,
+		"failed", tl.Failed, "not_final", tl.Lost, "code_calls", calls, "distinct_codes", n, "renders", total,
+		"rendered_twice", twice, "took_after_kill", tl.Took.Round(time.Second))
+	if b.Status != "completed" || b.Total != n {
+		t.Errorf("batch %+v, want completed with %d items", b, n)
+	}
 	check(t, c, tl, n, conc)
 }
 
