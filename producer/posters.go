@@ -87,8 +87,9 @@ func (s *Server) createPoster(w http.ResponseWriter, r *http.Request) {
 	id := payload.JobID()
 	key := tasks.PosterKey(id, payload.PosterExt())
 
-	// A poster already made is answered from storage: no job, no WeChat call.
-	if s.posterExists(ctx, key) {
+	// A poster already made is answered at once (from memory, the finished
+	// record, else storage): no job, no WeChat call.
+	if s.alreadyMade(ctx, id, key) {
 		writeJSON(w, http.StatusOK, jobView{ID: id, Status: statusSucceeded, URL: s.store.URL(key)})
 		return
 	}
