@@ -1,7 +1,7 @@
 // Command bench-e2e measures wxposter end to end on this machine (make
 // bench-e2e): it builds the binary, starts the WeChat simulator, one worker
 // and one producer as separate processes on the shared Redis and MinIO (its
-// own queue, bucket and app; ports 7300-7302 by default), and measures in
+// own queue, bucket and app; ports 7300-7303 by default), and measures in
 // one sitting, each repeated -runs times and interleaved:
 //
 //   - render-only bound: render + JPEG of the default-template poster in
@@ -30,6 +30,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"sync/atomic"
@@ -51,7 +52,7 @@ const (
 type options struct {
 	runs, port, concurrency, clients, conns, codes, idle int
 	dur                                                  time.Duration
-	logLevel                                             string
+	logLevel, profiles                                   string
 }
 
 // sample is one run's measurements.
@@ -66,7 +67,7 @@ type sample struct {
 func main() {
 	var o options
 	flag.IntVar(&o.runs, "runs", 3, "repetitions of every measurement (medians are reported)")
-	flag.IntVar(&o.port, "port", 7300, "first of three loopback ports: producer, simulator, worker pprof")
+	flag.IntVar(&o.port, "port", 7300, "first of four loopback ports: producer, simulator, worker pprof, producer pprof")
 	flag.IntVar(&o.concurrency, "concurrency", 8, "worker concurrency")
 	flag.IntVar(&o.clients, "clients", 24, "clients asking for fresh posters at once")
 	flag.IntVar(&o.conns, "conns", 50, "connections for cache hits and /healthz")
@@ -74,6 +75,7 @@ func main() {
 	flag.IntVar(&o.idle, "idle", 40, "idle-latency samples per run")
 	flag.DurationVar(&o.dur, "duration", 8*time.Second, "measured time of each throughput phase")
 	flag.StringVar(&o.logLevel, "log-level", "info", "WXPOSTER_LOG_LEVEL of the processes")
+	flag.StringVar(&o.profiles, "profiles", "", "directory for CPU profiles of the worker (fresh posters) and producer (cache hits), last run")
 	flag.BoolVar(&keepLogs, "keep", false, "keep the processes' logs")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -129,10 +131,13 @@ func run(ctx context.Context, o options) error {
 		var sm sample
 		sm.render = renderBound(ctx, renderer, renderIn, o.dur).rate()
 		var fresh result
+		last := r == o.runs-1 && o.profiles != ""
 		sm.rss = s.peakRSS(func() {
-			fresh = closedLoop(ctx, o.clients, 2*time.Second, o.dur, func(ctx context.Context, w, i int) error {
-				_, err := s.make(ctx, body((w+i)%o.codes, fmt.Sprintf("用户%d-%d-%d", r, w, i)))
-				return err
+			s.profile(profileFile(last, o.profiles, "worker.pprof"), false, int(o.dur/time.Second), func() {
+				fresh = closedLoop(ctx, o.clients, 2*time.Second, o.dur, func(ctx context.Context, w, i int) error {
+					_, err := s.make(ctx, body((w+i)%o.codes, fmt.Sprintf("用户%d-%d-%d", r, w, i)))
+					return err
+				})
 			})
 		})
 		sm.fresh = fresh.rate()
@@ -152,7 +157,10 @@ func run(ctx context.Context, o options) error {
 			return err
 		}
 		// Saturated: as many hits as 50 connections get through.
-		hits := closedLoop(ctx, o.conns, time.Second, o.dur, hit)
+		var hits result
+		s.profile(profileFile(last, o.profiles, "producer.pprof"), true, int(o.dur/time.Second), func() {
+			hits = closedLoop(ctx, o.conns, time.Second, o.dur, hit)
+		})
 		sm.hits, sm.hitP99Sat = hits.rate(), hits.pct(0.99)
 		// At the target rate (half the /healthz rate) over 50 connections.
 		paced := openLoop(ctx, o.conns, sm.health/2, time.Second, o.dur, hit)
@@ -209,6 +217,13 @@ func report(samples []sample) {
 	fmt.Printf("  idle enqueue -> succeeded p50 / p99  %s / %s ms     (targets <= 50 / 100 ms: %s / %s)\n",
 		ms(p50), ms(p99), ok(p50 <= 50*time.Millisecond), ok(p99 <= 100*time.Millisecond))
 	fmt.Printf("  worker peak RSS                      %.1f MB         (target <= 200 MB: %s)\n", rss/1e6, ok(rss <= 200e6))
+}
+
+func profileFile(take bool, dir, name string) string {
+	if !take {
+		return ""
+	}
+	return filepath.Join(dir, name)
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.1f", float64(d)/1e6) }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -35,6 +36,7 @@ type system struct {
 	procs    []*exec.Cmd
 	worker   *exec.Cmd
 	redisURL string
+	port     int
 }
 
 func env(k, def string) string {
@@ -45,7 +47,8 @@ func env(k, def string) string {
 }
 
 // startSystem builds wxposter and starts sim, worker and producer on
-// ports base (producer), base+1 (simulator) and base+2 (worker pprof).
+// ports base (producer), base+1 (simulator), base+2 and base+3 (worker's
+// and producer's pprof).
 func startSystem(ctx context.Context, base, concurrency int, logLevel string) (*system, error) {
 	dir, err := os.MkdirTemp("", "wxposter-bench-")
 	if err != nil {
@@ -56,6 +59,7 @@ func startSystem(ctx context.Context, base, concurrency int, logLevel string) (*
 		dir: dir, api: fmt.Sprintf("http://127.0.0.1:%d", base),
 		queue: "bench-" + id, bucket: "wxbench-" + id, appID: "wxbe" + randomID(6),
 		redisURL: env("WXPOSTER_REDIS_URL", "redis://127.0.0.1:6379/0"),
+		port:     base,
 	}
 	bin := filepath.Join(dir, "wxposter")
 	build := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/wxposter")
@@ -95,8 +99,11 @@ func startSystem(ctx context.Context, base, concurrency int, logLevel string) (*
 	for _, role := range []string{"sim", "worker", "producer"} {
 		cmd := exec.Command(bin, role)
 		cmd.Env = common
-		if role == "worker" {
+		switch role {
+		case "worker":
 			cmd.Env = append(cmd.Env, fmt.Sprintf("WXPOSTER_PPROF_LISTEN=127.0.0.1:%d", base+2))
+		case "producer":
+			cmd.Env = append(cmd.Env, fmt.Sprintf("WXPOSTER_PPROF_LISTEN=127.0.0.1:%d", base+3))
 		}
 		logf, err := os.Create(filepath.Join(dir, role+".log"))
 		if err != nil {
@@ -198,3 +205,38 @@ func (s *system) stop() {
 
 // keepLogs keeps the processes' logs (-keep).
 var keepLogs bool
+
+// profile saves a CPU profile of the worker (or the producer) taken while
+// f runs, to file, if file is not empty.
+func (s *system) profile(file string, producer bool, seconds int, f func()) {
+	if file == "" {
+		f()
+		return
+	}
+	port := s.port + 2
+	if producer {
+		port = s.port + 3
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/debug/pprof/profile?seconds=%d", port, seconds))
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "bench-e2e: profile:", err)
+			return
+		}
+		defer resp.Body.Close()
+		out, err := os.Create(file)
+		if err == nil {
+			_, err = io.Copy(out, resp.Body)
+			out.Close()
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "bench-e2e: profile:", err)
+			return
+		}
+		fmt.Fprintln(os.Stderr, "bench-e2e: CPU profile in", file)
+	}()
+	f()
+	<-done
+}
