@@ -328,6 +328,9 @@ func (h *Handler) renderTemplate(ctx context.Context, buf *bytes.Buffer, p tasks
 	} else {
 		err = poster.EncodeJPEG(buf, img, h.jpegQuality(p))
 	}
+	if rc, ok := h.render.(interface{ Recycle(*image.RGBA) }); ok {
+		rc.Recycle(img) // encoded: the canvas can serve the next poster
+	}
 	if err != nil {
 		return "", &jobErr{code: "render_failed", msg: "the poster could not be encoded", err: err}
 	}
