@@ -82,6 +82,8 @@ type Config struct {
 
 	// PprofListen serves net/http/pprof on a loopback address; empty: off.
 	PprofListen string `env:"WXPOSTER_PPROF_LISTEN"`
+	// RenderConcurrency bounds a worker's renders at once; 0: GOMAXPROCS.
+	RenderConcurrency int `env:"WXPOSTER_RENDER_CONCURRENCY" envDefault:"0"`
 }
 
 // SimConfig configures `wxposter sim`, the WeChat API simulator.
@@ -317,6 +319,9 @@ func (c *Config) validate() error {
 	case "text", "json":
 	default:
 		add("WXPOSTER_LOG_FORMAT", "must be text or json")
+	}
+	if c.RenderConcurrency < 0 || c.RenderConcurrency > 1000 {
+		add("WXPOSTER_RENDER_CONCURRENCY", "must be between 0 (one per CPU) and 1000")
 	}
 	if c.PprofListen != "" && !isLoopback(c.PprofListen) {
 		add("WXPOSTER_PPROF_LISTEN", "must be a loopback host:port, e.g. 127.0.0.1:6060 (profiles are not for the network)")

@@ -62,6 +62,7 @@ func TestLoadErrorsNameTheVariable(t *testing.T) {
 		{"WXPOSTER_ID_SECRET", "short", "WXPOSTER_ID_SECRET"},
 		{"WXPOSTER_PPROF_LISTEN", "0.0.0.0:6060", "WXPOSTER_PPROF_LISTEN"},
 		{"WXPOSTER_PPROF_LISTEN", "6060", "WXPOSTER_PPROF_LISTEN"},
+		{"WXPOSTER_RENDER_CONCURRENCY", "-1", "WXPOSTER_RENDER_CONCURRENCY"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.key+"="+tc.value, func(t *testing.T) {

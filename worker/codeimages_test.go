@@ -42,7 +42,7 @@ func TestCampaignCodeDecodedOnce(t *testing.T) {
 		p := tasks.PosterPayload{AppID: app.AppID, Template: "card", TemplateVersion: 1,
 			Data: map[string]string{"title": title, "avatar": "https://thirdwx.qlogo.cn/a.png"},
 			Code: wechat.UnlimitedCode{Page: "pages/index/index", Scene: "campaign"}}
-		if _, err := h.run(context.Background(), p.JobID(), p, &jobTimes{}); err != nil {
+		if _, err := h.run(context.Background(), p.JobID(), p); err != nil {
 			t.Fatal(err)
 		}
 		if i == 0 {

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"image"
 	"log/slog"
+	"runtime"
 	"sync"
 	"time"
 
@@ -89,6 +90,9 @@ type Handler struct {
 	kept            keptCodes
 
 	codeImages *codeImages
+	// renderSlots bound the renders and encodes running at once (slots.go).
+	renderSlots    slots
+	renderSlotsSet bool
 }
 
 // HandlerOption configures a Handler.
@@ -133,6 +137,9 @@ func NewHandler(rdb redis.UniversalClient, apps []wechat.App, codes Codes, store
 	}
 	if h.codeImages == nil {
 		h.codeImages = newCodeImages(DefaultCodeCacheBytes)
+	}
+	if !h.renderSlotsSet {
+		h.renderSlots = newSlots(runtime.GOMAXPROCS(0))
 	}
 	if h.pacer == nil {
 		h.pacer = pacing.New(rdb, append([]pacing.Option{pacing.WithLogger(h.log)}, h.pacingOpts...)...)
@@ -310,9 +317,22 @@ func (h *Handler) renderTemplate(ctx context.Context, buf *bytes.Buffer, p tasks
 	defer cancel()
 	var img *image.RGBA
 	if palette == nil {
+		// The default template is all CPU (its avatar comes from the
+		// loader's cache): render and encode in a render slot (slots.go).
+		if err := h.renderSlots.acquire(ctx); err != nil {
+			return "", err
+		}
+		defer h.renderSlots.release()
 		img, err = h.renderDefault(rctx, p, codeImg)
 	} else {
-		img, err = h.renderPalette(rctx, palette, codeImg)
+		// A palette render loads its images itself: only the encode waits
+		// for a slot.
+		if img, err = h.renderPalette(rctx, palette, codeImg); err == nil {
+			if err := h.renderSlots.acquire(ctx); err != nil {
+				return "", err
+			}
+			defer h.renderSlots.release()
+		}
 	}
 	if err != nil {
 		if ctx.Err() == nil {

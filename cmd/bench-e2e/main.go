@@ -69,7 +69,8 @@ func main() {
 	var o options
 	flag.IntVar(&o.runs, "runs", 3, "repetitions of every measurement (medians are reported)")
 	flag.IntVar(&o.port, "port", 7300, "first of four loopback ports: producer, simulator, worker pprof, producer pprof")
-	flag.IntVar(&o.concurrency, "concurrency", 8, "worker concurrency")
+	flag.IntVar(&o.concurrency, "concurrency", 8, "worker concurrency (WXPOSTER_WORKER_CONCURRENCY)")
+	flag.IntVar(&renderConcurrency, "render-concurrency", 0, "WXPOSTER_RENDER_CONCURRENCY of the worker (0: its default, one per CPU)")
 	flag.IntVar(&o.clients, "clients", 24, "clients asking for fresh posters at once")
 	flag.IntVar(&o.conns, "conns", 50, "connections for cache hits and /healthz")
 	flag.IntVar(&o.codes, "codes", 8, "distinct codes (scenes) the posters share")

@@ -93,6 +93,7 @@ func startSystem(ctx context.Context, base, concurrency int, logLevel string) (*
 		fmt.Sprintf("WXPOSTER_SIM_LISTEN=127.0.0.1:%d", base+1),
 		fmt.Sprintf("WXPOSTER_WECHAT_API_BASE=http://127.0.0.1:%d", base+1),
 		fmt.Sprintf("WXPOSTER_WORKER_CONCURRENCY=%d", concurrency),
+		fmt.Sprintf("WXPOSTER_RENDER_CONCURRENCY=%d", renderConcurrency),
 		"WXPOSTER_LOG_LEVEL=" + logLevel,
 		"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"),
 	}
@@ -203,8 +204,12 @@ func (s *system) stop() {
 	os.RemoveAll(s.dir)
 }
 
-// keepLogs keeps the processes' logs (-keep).
-var keepLogs bool
+// keepLogs keeps the processes' logs (-keep); renderConcurrency is the
+// worker's WXPOSTER_RENDER_CONCURRENCY (-render-concurrency).
+var (
+	keepLogs          bool
+	renderConcurrency int
+)
 
 // profile saves a CPU profile of the worker (or the producer) taken while
 // f runs, to file, if file is not empty.

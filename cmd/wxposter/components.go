@@ -176,7 +176,8 @@ func (d *deps) worker() (*asynq.Server, *asynq.ServeMux, error) {
 		worker.WithPacingOptions(pacing.WithBatchShare(d.cfg.BatchRateShare)),
 		worker.WithBatches(batches, d.cfg.BatchQueue, worker.BatchSlots(d.cfg.WorkerConcurrency, d.cfg.BatchRateShare)),
 		worker.WithTemplates(d.templates), worker.WithImageLoader(loader),
-		worker.WithOutageTolerance(d.cfg.OutageTolerance), worker.WithFinishedTTL(d.cfg.JobRetention))
+		worker.WithOutageTolerance(d.cfg.OutageTolerance), worker.WithFinishedTTL(d.cfg.JobRetention),
+		worker.WithRenderConcurrency(d.cfg.RenderConcurrency))
 	srv := worker.NewServer(d.rdb, worker.ServerConfig{
 		Queue:        d.cfg.Queue,
 		BatchQueue:   d.cfg.BatchQueue,
