@@ -32,7 +32,7 @@ func BenchmarkCacheHit(b *testing.B) {
 	w := httptest.NewRecorder()
 	s.ServeHTTP(w, req())
 	id := w.Body.String()[7:39]
-	s.finished.Remember(store.URL(tasks.PosterKey(id, "jpg")))
+	s.finishedCache.Remember(store.URL(tasks.PosterKey(id, "jpg")))
 	b.ReportAllocs()
 	for b.Loop() {
 		w := httptest.NewRecorder()

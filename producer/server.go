@@ -66,7 +66,7 @@ type Server struct {
 	// finished answers "is this poster already made?" from memory or Redis
 	// before the object store is asked (finished.go).
 	finishedCache *finished.Cache
-	stopListen context.CancelFunc
+	stopListen    context.CancelFunc
 }
 
 // Option configures a Server.
