@@ -24,3 +24,12 @@ bench: deps
 
 build:
 	go build -o wxposter ./cmd/wxposter
+
+# make bench-e2e  the whole system as real processes (simulator, worker at
+#                 concurrency 8, producer on 127.0.0.1:7300-7303, the shared
+#                 Redis and MinIO with their own queue and bucket): fresh
+#                 posters/s, cache hits, idle latency, worker RSS, against the
+#                 render-only bound and /healthz of the same sitting.
+.PHONY: bench-e2e
+bench-e2e: deps
+	go run ./cmd/bench-e2e $(BENCH_E2E_FLAGS)

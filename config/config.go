@@ -79,6 +79,11 @@ type Config struct {
 	IDSecret Secret `env:"WXPOSTER_ID_SECRET"`
 	// ShareMaxAge refuses group-share data WeChat encrypted longer ago.
 	ShareMaxAge time.Duration `env:"WXPOSTER_SHARE_MAX_AGE" envDefault:"24h"`
+
+	// PprofListen serves net/http/pprof on a loopback address; empty: off.
+	PprofListen string `env:"WXPOSTER_PPROF_LISTEN"`
+	// RenderConcurrency bounds a worker's renders at once; 0: GOMAXPROCS.
+	RenderConcurrency int `env:"WXPOSTER_RENDER_CONCURRENCY" envDefault:"0"`
 }
 
 // SimConfig configures `wxposter sim`, the WeChat API simulator.
@@ -315,6 +320,12 @@ func (c *Config) validate() error {
 	default:
 		add("WXPOSTER_LOG_FORMAT", "must be text or json")
 	}
+	if c.RenderConcurrency < 0 || c.RenderConcurrency > 1000 {
+		add("WXPOSTER_RENDER_CONCURRENCY", "must be between 0 (one per CPU) and 1000")
+	}
+	if c.PprofListen != "" && !isLoopback(c.PprofListen) {
+		add("WXPOSTER_PPROF_LISTEN", "must be a loopback host:port, e.g. 127.0.0.1:6060 (profiles are not for the network)")
+	}
 	c.validateBatches(add)
 	return errors.Join(errs...)
 }
@@ -323,6 +334,19 @@ func (c *Config) validate() error {
 // its whole attempt in per-call limits (5 s storage, the code lock's wait)
 // and never finishes.
 const MinJobTimeout = 15 * time.Second
+
+// isLoopback reports whether addr is host:port on a loopback address.
+func isLoopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
 
 func isHTTPURL(s string) bool {
 	u, err := url.Parse(s)

@@ -60,6 +60,9 @@ func TestLoadErrorsNameTheVariable(t *testing.T) {
 		{"WXPOSTER_OUTAGE_TOLERANCE", "-1m", "WXPOSTER_OUTAGE_TOLERANCE"},
 		{"WXPOSTER_SHARE_MAX_AGE", "10s", "WXPOSTER_SHARE_MAX_AGE"},
 		{"WXPOSTER_ID_SECRET", "short", "WXPOSTER_ID_SECRET"},
+		{"WXPOSTER_PPROF_LISTEN", "0.0.0.0:6060", "WXPOSTER_PPROF_LISTEN"},
+		{"WXPOSTER_PPROF_LISTEN", "6060", "WXPOSTER_PPROF_LISTEN"},
+		{"WXPOSTER_RENDER_CONCURRENCY", "-1", "WXPOSTER_RENDER_CONCURRENCY"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.key+"="+tc.value, func(t *testing.T) {

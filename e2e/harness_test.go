@@ -77,6 +77,8 @@ type settings struct {
 	callbackSecret string
 	callbackHosts  []string
 	batchShare     float64
+	// producerStore wraps the store the producer is given.
+	producerStore func(*storage.Store) producer.Objects
 }
 
 type setting func(*settings)
@@ -146,7 +148,11 @@ func start(tb testing.TB, opts ...setting) *system {
 			append([]worker.HandlerOption{worker.WithImageLoader(loader)}, set.handlerOpts...)...)
 	}
 
-	api := producer.New(s.rdb, s.store,
+	var pstore producer.Objects = s.store
+	if set.producerStore != nil {
+		pstore = set.producerStore(s.store)
+	}
+	api := producer.New(s.rdb, pstore,
 		producer.WithApps(s.app),
 		producer.WithQueue(s.queue),
 		producer.WithMaxRetry(set.maxRetry),
@@ -210,6 +216,12 @@ func (s *system) call(method, path string, body any) (int, []byte) {
 // callAs is call with an API key ("" for none).
 func (s *system) callAs(key, method, path string, body any) (int, []byte) {
 	s.tb.Helper()
+	return s.callAsTo(s.api.URL, key, method, path, body)
+}
+
+// callAsTo is callAs against the API server at base.
+func (s *system) callAsTo(base, key, method, path string, body any) (int, []byte) {
+	s.tb.Helper()
 	b, ok := body.([]byte)
 	if !ok {
 		var err error
@@ -220,7 +232,7 @@ func (s *system) callAs(key, method, path string, body any) (int, []byte) {
 	if body == nil {
 		b = nil
 	}
-	req, err := http.NewRequest(method, s.api.URL+path, bytes.NewReader(b))
+	req, err := http.NewRequest(method, base+path, bytes.NewReader(b))
 	if err != nil {
 		s.tb.Fatal(err)
 	}

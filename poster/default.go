@@ -27,7 +27,9 @@ const DefaultTemplateVersion = 1
 // optional. "avatar" is an image URL, to be fetched with a Fetcher.
 var DefaultTemplateFields = []string{"nickname", "title", "avatar"}
 
-// DefaultInput is what the default template draws.
+// DefaultInput is what the default template draws. Its images must not be
+// changed once drawn: the renderer keeps them prepared, by identity
+// (scalecache.go).
 type DefaultInput struct {
 	Code     image.Image // the mini-program code (required)
 	Avatar   image.Image // optional; drawn as a circle
@@ -190,7 +192,7 @@ func (r *Renderer) RenderDefault(ctx context.Context, in DefaultInput) (*image.R
 	}
 	start := time.Now()
 	t := r.def
-	dst := image.NewRGBA(t.bg.Rect)
+	dst := newCanvas(t.bg.Rect) // every pixel is overwritten here
 	copy(dst.Pix, t.bg.Pix)
 
 	sc := r.getScratch()

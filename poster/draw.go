@@ -84,6 +84,14 @@ func fitRect(box image.Rectangle, src image.Rectangle) image.Rectangle {
 func drawContain(dst *image.RGBA, dr image.Rectangle, src image.Image, s xdraw.Scaler) {
 	sb := src.Bounds()
 	r := fitRect(dr, sb)
+	if s == xdraw.ApproxBiLinear && r.Dx()*r.Dy() <= maxPreparedPixels {
+		kind := prepApproxBiLinear
+		if _, ok := src.(*image.RGBA); ok && r.Size() == sb.Size() {
+			kind = prepAsIs
+		}
+		drawPrepared(dst, r, prepared(src, sb, r.Size(), kind), draw.Over)
+		return
+	}
 	if r.Dx() == sb.Dx() && r.Dy() == sb.Dy() {
 		if p, ok := src.(*image.Paletted); ok {
 			drawPalettedOver(dst, r, p)
@@ -183,6 +191,11 @@ func drawMaskOver(dst *image.RGBA, r image.Rectangle, mask *image.Alpha, mp imag
 // rather than showing the background through the avatar.
 func drawCircleImage(dst *image.RGBA, at image.Point, src image.Image, mask *image.Alpha, s xdraw.Scaler) {
 	d := mask.Bounds().Size()
+	if s == xdraw.CatmullRom {
+		p := prepared(src, centerCrop(src.Bounds(), d.X, d.Y), d, prepOnWhite)
+		drawRGBAMaskOver(dst, image.Rectangle{Min: at, Max: at.Add(d)}, p.img, p.img.Rect.Min, mask, mask.Bounds().Min)
+		return
+	}
 	tmp := image.NewRGBA(image.Rect(0, 0, d.X, d.Y))
 	draw.Draw(tmp, tmp.Bounds(), image.White, image.Point{}, draw.Src)
 	sr := centerCrop(src.Bounds(), d.X, d.Y)

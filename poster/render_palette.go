@@ -28,7 +28,9 @@ type ImageLoader interface {
 	Load(ctx context.Context, url string) (image.Image, error)
 }
 
-// PaletteInput is what a render needs besides the palette.
+// PaletteInput is what a render needs besides the palette. Images (the
+// code, the loader's) must not be changed once drawn: the renderer keeps
+// them prepared, by identity (scalecache.go).
 type PaletteInput struct {
 	Code        image.Image // the job's mini-program code, drawn by views of type "wxacode"
 	Images      ImageLoader // may be nil if the palette has no images

@@ -27,6 +27,32 @@ func drawScaled(dst *image.RGBA, dr image.Rectangle, src image.Image, sr image.R
 	if dr.Empty() || sr.Empty() || dr.Intersect(dst.Bounds()).Empty() {
 		return
 	}
+	if s, ok := src.(*image.RGBA); ok && dr.Size() == sr.Size() {
+		if sr != s.Rect || op != draw.Over {
+			draw.Draw(dst, dr, s, sr.Min, op) // already what the canvas is
+			return
+		}
+		drawPrepared(dst, dr, prepared(s, sr, sr.Size(), prepAsIs), op)
+		return
+	}
+	vis := dr.Intersect(dst.Bounds())
+	// The image at its drawn size, prepared once (scalecache.go); an image
+	// mostly outside the canvas is scaled straight onto it instead.
+	if area := dr.Dx() * dr.Dy(); area <= maxPreparedPixels && area <= 4*vis.Dx()*vis.Dy() {
+		mip := sr.Dx() >= 2*dr.Dx() && sr.Dy() >= 2*dr.Dy() && sr.Dx()*sr.Dy() <= maxMipPixels
+		kernel := vis.Dx()*vis.Dy() <= kernelScaleMaxPixels && area <= 4*kernelScaleMaxPixels
+		kind := prepApproxBiLinear
+		switch {
+		case mip && kernel:
+			kind = prepMipCatmullRom
+		case mip:
+			kind = prepMipApprox
+		case kernel:
+			kind = prepCatmullRom
+		}
+		drawPrepared(dst, dr, prepared(src, sr, dr.Size(), kind), op)
+		return
+	}
 	if sr.Dx() >= 2*dr.Dx() && sr.Dy() >= 2*dr.Dy() && sr.Dx()*sr.Dy() <= maxMipPixels {
 		m := toRGBA(src, sr)
 		for m.Rect.Dx() >= 2*dr.Dx() && m.Rect.Dy() >= 2*dr.Dy() {
@@ -48,6 +74,10 @@ func drawScaled(dst *image.RGBA, dr image.Rectangle, src image.Image, sr image.R
 	}
 	s.Scale(dst, dr, src, sr, op, nil)
 }
+
+// maxPreparedPixels bounds the images drawScaled prepares and caches: a
+// poster-sized background at most.
+const maxPreparedPixels = 1 << 20
 
 // maxMipPixels bounds the source area that is halved: a huge photo shrunk
 // onto a whole poster goes straight to ApproxBiLinear rather than being

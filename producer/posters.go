@@ -87,8 +87,9 @@ func (s *Server) createPoster(w http.ResponseWriter, r *http.Request) {
 	id := payload.JobID()
 	key := tasks.PosterKey(id, payload.PosterExt())
 
-	// A poster already made is answered from storage: no job, no WeChat call.
-	if s.posterExists(ctx, key) {
+	// A poster already made is answered at once (from memory, the finished
+	// record, else storage): no job, no WeChat call.
+	if s.alreadyMade(ctx, id, key) {
 		writeJSON(w, http.StatusOK, jobView{ID: id, Status: statusSucceeded, URL: s.store.URL(key)})
 		return
 	}
@@ -117,6 +118,10 @@ func (s *Server) enqueue(ctx context.Context, id string, p tasks.PosterPayload) 
 	}
 	if info != nil {
 		return s.view(info), nil
+	}
+	// A new job: wake an idle worker rather than wait for its poll.
+	if err := tasks.Wake(ctx, s.rdb, s.queue, 1); err != nil {
+		s.log.WarnContext(ctx, "could not wake a worker; the job starts at the next poll", "job", id, "err", err)
 	}
 	return &jobView{ID: id, Status: statusQueued}, nil
 }

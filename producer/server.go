@@ -13,6 +13,7 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/wxposter/wxposter/finished"
 	"github.com/wxposter/wxposter/pacing"
 	"github.com/wxposter/wxposter/scene"
 	"github.com/wxposter/wxposter/tasks"
@@ -61,6 +62,11 @@ type Server struct {
 
 	shareMaxAge               time.Duration
 	loginPerAddr, loginPerApp int
+
+	// finished answers "is this poster already made?" from memory or Redis
+	// before the object store is asked (finished.go).
+	finishedCache *finished.Cache
+	stopListen    context.CancelFunc
 }
 
 // Option configures a Server.
@@ -147,6 +153,12 @@ func New(rdb redis.UniversalClient, store Objects, opts ...Option) *Server {
 	for _, o := range opts {
 		o(s)
 	}
+	if s.finishedCache == nil {
+		s.finishedCache = finished.NewCache(finished.New(rdb), 0, 0)
+	}
+	var lctx context.Context
+	lctx, s.stopListen = context.WithCancel(context.Background())
+	s.finishedCache.Listen(lctx, rdb)
 	if len(s.apiKeys) == 0 {
 		s.log.Warn("WXPOSTER_API_KEYS is empty: the API is open to anyone who can reach it")
 	}
@@ -160,6 +172,7 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /readyz", s.readyz)
 	m.Handle("POST /v1/posters", s.auth(http.HandlerFunc(s.createPoster)))
 	m.Handle("GET /v1/posters/{id}", s.auth(http.HandlerFunc(s.getPoster)))
+	m.Handle("DELETE /v1/posters/{id}", s.auth(http.HandlerFunc(s.deletePoster)))
 	m.Handle("GET /v1/templates", s.auth(http.HandlerFunc(s.listTemplates)))
 	m.Handle("PUT /v1/templates/{name}", s.auth(http.HandlerFunc(s.putTemplate)))
 	m.Handle("GET /v1/templates/{name}", s.auth(http.HandlerFunc(s.getTemplate)))
@@ -199,6 +212,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // Close releases the asynq client and inspector (not rdb).
 func (s *Server) Close() error {
 	s.hub.close()
+	s.stopListen()
 	s.inspector.Close()
 	return s.client.Close()
 }

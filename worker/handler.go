@@ -11,6 +11,8 @@ import (
 	"fmt"
 	"image"
 	"log/slog"
+	"runtime"
+	"sync"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -86,6 +88,11 @@ type Handler struct {
 	recordReserve   time.Duration
 	renderLimits    budget.Limits
 	kept            keptCodes
+
+	codeImages *codeImages
+	// renderSlots bound the renders and encodes running at once (slots.go).
+	renderSlots    slots
+	renderSlotsSet bool
 }
 
 // HandlerOption configures a Handler.
@@ -127,6 +134,12 @@ func NewHandler(rdb redis.UniversalClient, apps []wechat.App, codes Codes, store
 	}
 	if h.loader == nil && images != nil {
 		h.loader = fetchLoader{images}
+	}
+	if h.codeImages == nil {
+		h.codeImages = newCodeImages(DefaultCodeCacheBytes)
+	}
+	if !h.renderSlotsSet {
+		h.renderSlots = newSlots(runtime.GOMAXPROCS(0))
 	}
 	if h.pacer == nil {
 		h.pacer = pacing.New(rdb, append([]pacing.Option{pacing.WithLogger(h.log)}, h.pacingOpts...)...)
@@ -238,19 +251,29 @@ func (h *Handler) run(ctx context.Context, id string, p tasks.PosterPayload) (st
 			return "", err
 		}
 	}
-	code, err := h.code(ctx, app, p.Code)
-	if err != nil {
-		return "", err
-	}
-	var data []byte
-	var contentType string
+	var (
+		data        []byte
+		contentType string
+	)
 	if p.Template == "" {
-		data, contentType, err = h.plainCode(code, p.PosterExt(), h.jpegQuality(p))
+		code, err := h.code(ctx, app, p.Code)
+		if err != nil {
+			return "", err
+		}
+		if data, contentType, err = h.plainCode(code, p.PosterExt(), h.jpegQuality(p)); err != nil {
+			return "", err
+		}
 	} else {
-		data, contentType, err = h.renderTemplate(ctx, p, palette, code)
-	}
-	if err != nil {
-		return "", err
+		codeImg, err := h.codeImage(ctx, app, p) // decoded once per worker (codeimages.go)
+		if err != nil {
+			return "", err
+		}
+		buf := getBuffer()
+		defer putBuffer(buf)
+		if contentType, err = h.renderTemplate(ctx, buf, p, palette, codeImg); err != nil {
+			return "", err
+		}
+		data = buf.Bytes()
 	}
 	pctx, cancel := h.opTimeout(ctx)
 	defer cancel()
@@ -287,19 +310,29 @@ func (h *Handler) plainCode(code *wechat.Image, ext string, quality int) ([]byte
 
 // renderTemplate draws the default template, or palette (the job's
 // template filled with its data) when it is not nil.
-func (h *Handler) renderTemplate(ctx context.Context, p tasks.PosterPayload, palette *palette.Palette, code *wechat.Image) ([]byte, string, error) {
-	codeImg, _, err := imagesrc.Decode(code.Data, h.maxPixels)
-	if err != nil {
-		return nil, "", &jobErr{code: "bad_code_image", msg: "the code image could not be decoded", err: err}
-	}
+func (h *Handler) renderTemplate(ctx context.Context, buf *bytes.Buffer, p tasks.PosterPayload, palette *palette.Palette, codeImg image.Image) (string, error) {
+	var err error
 	// One budget for the whole render: images, layers, time.
 	rctx, cancel := budget.With(ctx, budget.New(h.renderLimits))
 	defer cancel()
 	var img *image.RGBA
 	if palette == nil {
+		// The default template is all CPU (its avatar comes from the
+		// loader's cache): render and encode in a render slot (slots.go).
+		if err := h.renderSlots.acquire(ctx); err != nil {
+			return "", err
+		}
+		defer h.renderSlots.release()
 		img, err = h.renderDefault(rctx, p, codeImg)
 	} else {
-		img, err = h.renderPalette(rctx, palette, codeImg)
+		// A palette render loads its images itself: only the encode waits
+		// for a slot.
+		if img, err = h.renderPalette(rctx, palette, codeImg); err == nil {
+			if err := h.renderSlots.acquire(ctx); err != nil {
+				return "", err
+			}
+			defer h.renderSlots.release()
+		}
 	}
 	if err != nil {
 		if ctx.Err() == nil {
@@ -307,19 +340,35 @@ func (h *Handler) renderTemplate(ctx context.Context, p tasks.PosterPayload, pal
 				err = be // the render's time limit, not the job's
 			}
 		}
-		return nil, "", budgetErr(err)
+		return "", budgetErr(err)
 	}
-	var buf bytes.Buffer
 	contentType := "image/jpeg"
 	if p.PosterExt() == "png" {
-		contentType, err = "image/png", poster.EncodePNG(&buf, img)
+		contentType, err = "image/png", poster.EncodePNG(buf, img)
 	} else {
-		err = poster.EncodeJPEG(&buf, img, h.jpegQuality(p))
+		err = poster.EncodeJPEG(buf, img, h.jpegQuality(p))
+	}
+	if rc, ok := h.render.(interface{ Recycle(*image.RGBA) }); ok {
+		rc.Recycle(img) // encoded: the canvas can serve the next poster
 	}
 	if err != nil {
-		return nil, "", &jobErr{code: "render_failed", msg: "the poster could not be encoded", err: err}
+		return "", &jobErr{code: "render_failed", msg: "the poster could not be encoded", err: err}
 	}
-	return buf.Bytes(), contentType, nil
+	return contentType, nil
+}
+
+// Encoded posters are written into pooled buffers, returned once uploaded:
+// a 200 KB JPEG would otherwise grow a new buffer through a dozen copies.
+var buffers = sync.Pool{New: func() any { return bytes.NewBuffer(make([]byte, 0, 512<<10)) }}
+
+func getBuffer() *bytes.Buffer { return buffers.Get().(*bytes.Buffer) }
+
+func putBuffer(b *bytes.Buffer) {
+	if b.Cap() > 4<<20 { // an outsized PNG: let it go
+		return
+	}
+	b.Reset()
+	buffers.Put(b)
 }
 
 // jpegQuality is the job's JPEG quality, or the worker's default.

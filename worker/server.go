@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -32,11 +33,33 @@ type ServerConfig struct {
 	// precision of RetryDelay.
 	RetryCheckInterval time.Duration
 	Logger             *slog.Logger
+	// DisableWake turns off waking on tasks.Wake: an idle worker then
+	// finds new jobs only by polling every PollInterval (wake.go).
+	DisableWake bool
 }
 
-// NewServer returns an asynq server for poster jobs on rdb.
+// NewServer returns an asynq server for poster jobs on rdb. Unless
+// cfg.DisableWake, it adds a hook to rdb with which an idle worker waits
+// for tasks.Wake instead of sleeping (wake.go): PollInterval is then only
+// the longest wait.
 func NewServer(rdb redis.UniversalClient, cfg ServerConfig) *asynq.Server {
-	return asynq.NewServerFromRedisClient(rdb, cfg.asynq())
+	srv, _ := newServer(rdb, cfg)
+	return srv
+}
+
+func newServer(rdb redis.UniversalClient, cfg ServerConfig) (*asynq.Server, *wakeGate) {
+	acfg := cfg.asynq()
+	var gate *wakeGate
+	if !cfg.DisableWake {
+		queues := make([]string, 0, len(acfg.Queues))
+		for q := range acfg.Queues {
+			queues = append(queues, q)
+		}
+		slices.Sort(queues)
+		gate = installWake(rdb, queues, acfg.TaskCheckInterval)
+		acfg.TaskCheckInterval = wakePoll
+	}
+	return asynq.NewServerFromRedisClient(rdb, acfg), gate
 }
 
 func (cfg ServerConfig) asynq() asynq.Config {

@@ -13,6 +13,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/wxposter/wxposter/config"
+	"github.com/wxposter/wxposter/finished"
 	"github.com/wxposter/wxposter/pacing"
 	"github.com/wxposter/wxposter/poster"
 	"github.com/wxposter/wxposter/poster/imagesrc"
@@ -78,6 +79,7 @@ func connect(ctx context.Context, cfg *config.Config) (*deps, error) {
 		rdb.Close()
 		return nil, fmt.Errorf("minio at %s: %w", cfg.MinIOEndpoint, err)
 	}
+	startPprof(ctx, log, cfg.PprofListen)
 	apps := make([]wechat.App, len(cfg.Apps))
 	for i, a := range cfg.Apps {
 		apps[i] = wechat.App{Name: a.Name, AppID: a.AppID, Secret: string(a.Secret), JSDomains: a.JSDomains}
@@ -133,6 +135,7 @@ func (d *deps) producer() *producer.Server {
 		producer.WithTemplates(d.templates),
 		producer.WithPacing(pacing.New(d.rdb, pacing.WithRates(d.cfg.CodeRatePerMinute, d.perAppRates()))),
 		producer.WithBatches(d.producerBatches()),
+		producer.WithFinished(finished.NewCache(finished.New(d.rdb, finished.WithTTL(d.cfg.JobRetention)), 0, 0)),
 	)
 }
 
@@ -173,7 +176,8 @@ func (d *deps) worker() (*asynq.Server, *asynq.ServeMux, error) {
 		worker.WithPacingOptions(pacing.WithBatchShare(d.cfg.BatchRateShare)),
 		worker.WithBatches(batches, d.cfg.BatchQueue, worker.BatchSlots(d.cfg.WorkerConcurrency, d.cfg.BatchRateShare)),
 		worker.WithTemplates(d.templates), worker.WithImageLoader(loader),
-		worker.WithOutageTolerance(d.cfg.OutageTolerance), worker.WithFinishedTTL(d.cfg.JobRetention))
+		worker.WithOutageTolerance(d.cfg.OutageTolerance), worker.WithFinishedTTL(d.cfg.JobRetention),
+		worker.WithRenderConcurrency(d.cfg.RenderConcurrency))
 	srv := worker.NewServer(d.rdb, worker.ServerConfig{
 		Queue:        d.cfg.Queue,
 		BatchQueue:   d.cfg.BatchQueue,

@@ -1,0 +1,111 @@
+// Package finished reads and keeps the record of finished posters, so that
+// a request for a poster already made is answered without asking the
+// object store.
+//
+// The record is tasks.FinishedKey(job id) holding the poster's URL, which
+// workers set after each upload (worker.markFinished). Only the URL of this
+// store's poster counts, so another deployment or a replaced bucket on the
+// same Redis is never taken for this one. The producer reads the record
+// through a small in-process Cache before enqueueing; every operation
+// touches one key (Redis Cluster safe). The record may be missing (expired,
+// lost with Redis): then the store is asked and its "yes" learned again. It
+// must never outlive the object: deletions go through Records.Delete, which
+// leaves a tombstone and tells every producer's cache.
+package finished
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// valueDeleted is a tombstone: the poster was deleted a moment ago, so a
+// request that saw the object just before cannot record it again.
+const valueDeleted = "deleted"
+
+// DefaultTTL is how long a learned record lives (the workers' records live
+// WXPOSTER_JOB_RETENTION, 24 h by default, like the job's own status).
+const DefaultTTL = 24 * time.Hour
+
+// tombstoneTTL outlives any request that may have seen the object before
+// it was deleted.
+const tombstoneTTL = 2 * time.Minute
+
+// Records is the Redis record of finished posters.
+type Records struct {
+	rdb    redis.UniversalClient
+	prefix string
+	ttl    time.Duration
+}
+
+// Option configures Records.
+type Option func(*Records)
+
+// WithTTL sets how long a record learned from the store lives (default
+// DefaultTTL).
+func WithTTL(d time.Duration) Option { return func(r *Records) { r.ttl = d } }
+
+// WithKeyPrefix sets the Redis key prefix (default "wxposter:finished:",
+// which makes tasks.FinishedKey; tests use their own).
+func WithKeyPrefix(p string) Option { return func(r *Records) { r.prefix = p } }
+
+// New returns the records kept in rdb.
+func New(rdb redis.UniversalClient, opts ...Option) *Records {
+	r := &Records{rdb: rdb, prefix: "wxposter:finished:", ttl: DefaultTTL}
+	for _, o := range opts {
+		o(r)
+	}
+	return r
+}
+
+func (r *Records) key(id string) string { return r.prefix + id }
+
+// InvalidationChannel is where Delete announces deleted URLs, so that every
+// producer drops them from its in-process cache at once.
+func (r *Records) InvalidationChannel() string { return r.prefix + "invalidated" }
+
+// Add records that job id's poster is stored at url (what workers do
+// after the upload); it replaces a tombstone (the poster was made again).
+func (r *Records) Add(ctx context.Context, id, url string) error {
+	if err := r.rdb.Set(ctx, r.key(id), url, r.ttl).Err(); err != nil {
+		return fmt.Errorf("finished: add %s: %w", id, err)
+	}
+	return nil
+}
+
+// Learn records what the store said about job id's poster (the producer's
+// fallback), unless there is a record already, a tombstone included.
+func (r *Records) Learn(ctx context.Context, id, url string) error {
+	if err := r.rdb.SetNX(ctx, r.key(id), url, r.ttl).Err(); err != nil {
+		return fmt.Errorf("finished: learn %s: %w", id, err)
+	}
+	return nil
+}
+
+// Has reports whether job id's poster is recorded as stored at url. false
+// means "not known": the caller asks the store.
+func (r *Records) Has(ctx context.Context, id, url string) (bool, error) {
+	v, err := r.rdb.Get(ctx, r.key(id)).Result()
+	switch {
+	case errors.Is(err, redis.Nil):
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("finished: get %s: %w", id, err)
+	}
+	return v == url, nil
+}
+
+// Delete replaces the record of job id by a tombstone and tells every
+// producer to forget url. Call it after the object is removed.
+func (r *Records) Delete(ctx context.Context, id, url string) error {
+	if err := r.rdb.Set(ctx, r.key(id), valueDeleted, tombstoneTTL).Err(); err != nil {
+		return fmt.Errorf("finished: delete %s: %w", id, err)
+	}
+	if err := r.rdb.Publish(ctx, r.InvalidationChannel(), url).Err(); err != nil {
+		return fmt.Errorf("finished: announce deletion of %s: %w", id, err)
+	}
+	return nil
+}
