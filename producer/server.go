@@ -54,13 +54,16 @@ type Server struct {
 	timeout    time.Duration
 	maxRetry   int
 	maxWait    time.Duration
-	mux        *http.ServeMux
+	mux        *routeMux
 	batches    *Batches
 
 	hub *waiters // the one pub/sub subscription of this process, fanned out
 
 	shareMaxAge               time.Duration
 	loginPerAddr, loginPerApp int
+
+	observer RequestObserver
+	extra    []extraRoute
 }
 
 // Option configures a Server.
@@ -155,8 +158,12 @@ func New(rdb redis.UniversalClient, store Objects, opts ...Option) *Server {
 }
 
 func (s *Server) routes() {
-	m := http.NewServeMux()
+	m := newRouteMux()
 	m.HandleFunc("GET /healthz", s.healthz)
+	m.HandleFunc("GET /openapi.json", serveOpenAPI)
+	for _, e := range s.extra {
+		m.Handle(e.pattern, e.h)
+	}
 	m.HandleFunc("GET /readyz", s.readyz)
 	m.Handle("POST /v1/posters", s.auth(http.HandlerFunc(s.createPoster)))
 	m.Handle("GET /v1/posters/{id}", s.auth(http.HandlerFunc(s.getPoster)))
@@ -190,8 +197,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			s.log.ErrorContext(r.Context(), "panic in handler", "panic", v, "path", r.URL.Path)
 			writeError(rec, http.StatusInternalServerError, "internal", "internal error", "")
 		}
+		took := time.Since(start)
 		s.log.InfoContext(r.Context(), "http", "method", r.Method, "path", r.URL.Path,
-			"status", rec.status, "took", time.Since(start))
+			"status", rec.status, "took", took)
+		if s.observer != nil {
+			s.observer.ObserveRequest(s.route(r), rec.status, took)
+		}
 	}()
 	s.mux.ServeHTTP(rec, r)
 }
