@@ -46,7 +46,8 @@ func (m *Metrics) Jobs(next asynq.Handler) asynq.Handler {
 			ctx = context.WithValue(ctx, templateKey{}, p.Template)
 		}
 		err := next.ProcessTask(ctx, t)
-		status := outcome(ctx, err)
+		maxRetry, ok := asynq.GetMaxRetry(ctx)
+		status := outcome(err, retried, maxRetry, ok)
 		m.jobDuration.WithLabelValues(queue, status).Observe(time.Since(start).Seconds())
 		if isPoster && (status == StatusSucceeded || status == StatusFailed) {
 			m.postersFinished.WithLabelValues(p.AppID, p.Template, status).Inc()
@@ -63,8 +64,9 @@ func templateName(ctx context.Context) string {
 	return name
 }
 
-// outcome tells what asynq does with a job after its handler returned err.
-func outcome(ctx context.Context, err error) string {
+// outcome tells what asynq does with a job after its handler returned err
+// on attempt retried+1 of maxRetry+1 (known: whether asynq said).
+func outcome(err error, retried, maxRetry int, known bool) string {
 	var rl *worker.RateLimitError
 	switch {
 	case err == nil:
@@ -73,10 +75,7 @@ func outcome(ctx context.Context, err error) string {
 		return StatusHeld // worker.IsFailure: no retry spent
 	case errors.Is(err, asynq.SkipRetry):
 		return StatusFailed
-	}
-	retried, ok1 := asynq.GetRetryCount(ctx)
-	maxRetry, ok2 := asynq.GetMaxRetry(ctx)
-	if ok1 && ok2 && retried >= maxRetry {
+	case known && retried >= maxRetry:
 		return StatusFailed // asynq archives it
 	}
 	return StatusRetry
