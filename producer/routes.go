@@ -1,6 +1,7 @@
 package producer
 
 import (
+	"log/slog"
 	"net/http"
 	"slices"
 	"time"
@@ -54,6 +55,17 @@ func WithRoute(pattern string, h http.Handler) Option {
 type extraRoute struct {
 	pattern string
 	h       http.Handler
+}
+
+// accessLogLevel is Info, but Debug for the routes of WithRoute: Prometheus
+// scrapes /metrics and the dashboard polls its API every few seconds.
+func (s *Server) accessLogLevel(route string) slog.Level {
+	for _, e := range s.extra {
+		if e.pattern == route {
+			return slog.LevelDebug
+		}
+	}
+	return slog.LevelInfo
 }
 
 // serveOpenAPI serves the API's OpenAPI document (openapi/openapi.json).

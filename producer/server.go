@@ -197,11 +197,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			s.log.ErrorContext(r.Context(), "panic in handler", "panic", v, "path", r.URL.Path)
 			writeError(rec, http.StatusInternalServerError, "internal", "internal error", "")
 		}
-		took := time.Since(start)
-		s.log.InfoContext(r.Context(), "http", "method", r.Method, "path", r.URL.Path,
+		took, route := time.Since(start), s.route(r)
+		s.log.Log(r.Context(), s.accessLogLevel(route), "http", "method", r.Method, "path", r.URL.Path,
 			"status", rec.status, "took", took)
 		if s.observer != nil {
-			s.observer.ObserveRequest(s.route(r), rec.status, took)
+			s.observer.ObserveRequest(route, rec.status, took)
 		}
 	}()
 	s.mux.ServeHTTP(rec, r)
