@@ -7,7 +7,9 @@ const (
 	BatchItemCancelled = "cancelled"
 )
 
-// BatchItem counts a batch item reaching status (succeeded, failed,
-// cancelled). Call it where the item's state transition is committed, once
-// per transition, so duplicate executions are not counted twice.
-func (m *Metrics) BatchItem(status string) { m.batchItems.WithLabelValues(status).Inc() }
+// BatchItems counts n batch items reaching status (succeeded, failed,
+// cancelled); it implements batch.ItemObserver, which reports each
+// committed transition once, so duplicate executions count once.
+func (m *Metrics) BatchItems(status string, n int) {
+	m.batchItems.WithLabelValues(status).Add(float64(n))
+}

@@ -84,7 +84,7 @@ func TestRequestsByRoute(t *testing.T) {
 	m.ObserveRequest("GET /v1/posters/{id}", 200, 3*time.Millisecond)
 	m.ObserveRequest("GET /v1/posters/{id}", 200, 5*time.Millisecond)
 	m.ObserveRequest("", 404, time.Millisecond)
-	m.BatchItem(BatchItemSucceeded)
+	m.BatchItems(BatchItemSucceeded, 2)
 	rec := httptest.NewRecorder()
 	m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
 	body := rec.Body.String()
@@ -92,7 +92,7 @@ func TestRequestsByRoute(t *testing.T) {
 		`wxposter_http_requests_total{route="GET /v1/posters/{id}",status="200"} 2`,
 		`wxposter_http_requests_total{route="unmatched",status="404"} 1`,
 		`wxposter_http_request_duration_seconds_count{route="GET /v1/posters/{id}"} 2`,
-		`wxposter_batch_items_total{status="succeeded"} 1`,
+		`wxposter_batch_items_total{status="succeeded"} 2`,
 		`go_goroutines `,
 	} {
 		if !strings.Contains(body, want) {

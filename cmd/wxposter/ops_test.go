@@ -31,7 +31,8 @@ const (
 // producer` as the binary does (separate configurations, metrics registries
 // and Redis pools; one test process), makes a few posters, then reads
 // /metrics on the producer and on the worker's metrics listener and checks
-// the values, and checks the dashboard's auth and queue list.
+// the values (a batch's too), and checks the dashboard's auth and queue
+// list.
 func TestOperatorSurface(t *testing.T) {
 	const key = "ops-test-key-0123456789"
 	app := testenv.AppID()
@@ -200,6 +201,42 @@ func TestOperatorSurface(t *testing.T) {
 			if strings.Contains(l.GetValue(), ids[0]) {
 				t.Errorf("a raw path in a route label: %q", l.GetValue())
 			}
+		}
+	}
+
+	// A batch of three items, one on the unpublished page: batch items are
+	// counted by the state transitions the batch store commits.
+	b := call("POST", "/v1/batches", map[string]any{"template": "default", "page": "pages/index/index",
+		"data": map[string]string{"nickname": "运维", "title": "batch"},
+		"items": []map[string]string{{"scene": "b:1"}, {"scene": "b:2"}, {"scene": "b:3", "page": "pages/not/published"}}}, 202)
+	for {
+		v := call("GET", "/v1/batches/"+b["id"].(string)+"?wait=10", nil, 200)
+		if v["status"] == "completed" {
+			break
+		}
+	}
+	deadline = time.Now().Add(10 * time.Second)
+	for {
+		wm = scrape(t, "http://"+opsWorker+"/metrics")
+		if wm.value(t, "wxposter_posters_finished_total", "app", app, "template", "default", "status", "succeeded") == 5 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	for _, c := range []struct {
+		name   string
+		labels []string
+		want   float64
+	}{
+		{"wxposter_batch_items_total", []string{"status", "succeeded"}, 2},
+		{"wxposter_batch_items_total", []string{"status", "failed"}, 1},
+		{"wxposter_posters_finished_total", []string{"app", app, "template", "default", "status", "succeeded"}, 5},
+		{"wxposter_posters_finished_total", []string{"app", app, "template", "default", "status", "failed"}, 2},
+		{"wxposter_job_queue_wait_seconds", []string{"queue", batchQueue}, 3},
+		{"wxposter_code_rate_admissions_total", []string{"app", app}, 7},
+	} {
+		if got := wm.value(t, c.name, c.labels...); got != c.want {
+			t.Errorf("after the batch, worker %s%v = %v, want %v", c.name, c.labels, got, c.want)
 		}
 	}
 
