@@ -69,6 +69,7 @@ func TestOutcome(t *testing.T) {
 		{"permanent", fmt.Errorf("41030: %w", asynq.SkipRetry), 0, StatusFailed},
 		{"transient, retries left", errors.New("busy"), 1, StatusRetry},
 		{"transient, last attempt", errors.New("busy"), 3, StatusFailed},
+		{"outage, last attempt", &worker.OutageError{}, 3, StatusRetry},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

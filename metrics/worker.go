@@ -73,6 +73,8 @@ func outcome(err error, retried, maxRetry int, known bool) string {
 		return StatusSucceeded
 	case errors.As(err, &rl):
 		return StatusHeld // worker.IsFailure: no retry spent
+	case !worker.IsFailure(err):
+		return StatusRetry // an outage waited out: it runs again, no retry spent
 	case errors.Is(err, asynq.SkipRetry):
 		return StatusFailed
 	case known && retried >= maxRetry:
