@@ -31,6 +31,7 @@ type Store struct {
 	batchQueue string // the batch's poster jobs
 	log        *slog.Logger
 	clock      func() time.Time
+	observer   ItemObserver
 }
 
 // Option configures a Store.
@@ -416,6 +417,7 @@ func (s *Store) Cancel(ctx context.Context, id string) (n int, ended bool, err e
 	case -1:
 		return 0, true, nil
 	}
+	s.observeItems(stCancelled, res[0])
 	if err := s.afterTransition(ctx, id, res[1]); err != nil {
 		return int(res[0]), false, err
 	}

@@ -90,6 +90,7 @@ func (s *Store) transitionLive(ctx context.Context, id, jobID string, to byte, f
 	if err != nil {
 		return 0, fmt.Errorf("batch %s: item transition: %w", id, err)
 	}
+	s.observeItems(to, res[0]) // res[0]: the items this call moved
 	return int(res[1]), s.afterTransition(ctx, id, res[2])
 }
 

@@ -84,6 +84,42 @@ type Config struct {
 	PprofListen string `env:"WXPOSTER_PPROF_LISTEN"`
 	// RenderConcurrency bounds a worker's renders at once; 0: GOMAXPROCS.
 	RenderConcurrency int `env:"WXPOSTER_RENDER_CONCURRENCY" envDefault:"0"`
+
+	// Operators' surface (docs/operations.md).
+	// DashboardKeys are the Basic-auth passwords of /monitoring/; empty
+	// means WXPOSTER_API_KEYS.
+	DashboardKeys []Secret `env:"WXPOSTER_DASHBOARD_KEYS" envSeparator:","`
+	// DashboardOpen serves the dashboard without a password when there are
+	// no keys (wxposter dev sets it); otherwise no keys means 404.
+	DashboardOpen bool `env:"WXPOSTER_DASHBOARD_OPEN" envDefault:"false"`
+	// DashboardReadOnly refuses every change (delete, retry, pause) made
+	// through the dashboard.
+	DashboardReadOnly bool `env:"WXPOSTER_DASHBOARD_READONLY" envDefault:"true"`
+	// DashboardShowData shows the values of a job's data (nicknames,
+	// avatars: personal data) on the dashboard.
+	DashboardShowData bool `env:"WXPOSTER_DASHBOARD_SHOW_DATA" envDefault:"false"`
+	// MetricsListen is where a worker serves /metrics (default
+	// DefaultMetricsListen); set empty, it turns worker metrics off.
+	// (envDefault cannot tell unset from empty, so LoadFrom reads it.)
+	MetricsListen string `env:"-"`
+}
+
+// DefaultMetricsListen is where a worker serves /metrics unless
+// WXPOSTER_METRICS_LISTEN says otherwise.
+const DefaultMetricsListen = "127.0.0.1:9465"
+
+// DashboardPasswords are the keys that open /monitoring/:
+// WXPOSTER_DASHBOARD_KEYS, else WXPOSTER_API_KEYS.
+func (c *Config) DashboardPasswords() []string {
+	keys := c.DashboardKeys
+	if len(keys) == 0 {
+		keys = c.APIKeys
+	}
+	out := make([]string, len(keys))
+	for i, k := range keys {
+		out[i] = string(k)
+	}
+	return out
 }
 
 // SimConfig configures `wxposter sim`, the WeChat API simulator.
@@ -115,6 +151,7 @@ func LoadFrom(environ map[string]string) (*Config, error) {
 	if err := parse(&c, environ); err != nil {
 		return nil, err
 	}
+	c.MetricsListen = lookupOr(environ, "WXPOSTER_METRICS_LISTEN", DefaultMetricsListen)
 	if err := c.validate(); err != nil {
 		return nil, err
 	}
@@ -285,6 +322,22 @@ func (c *Config) validate() error {
 	if c.Queue == "" || strings.ContainsAny(c.Queue, " {}:") {
 		add("WXPOSTER_QUEUE", "must be a non-empty name without spaces, braces or colons")
 	}
+	if c.BatchQueue == "" || strings.ContainsAny(c.BatchQueue, " {}:") {
+		add("WXPOSTER_BATCH_QUEUE", "must be a non-empty name without spaces, braces or colons")
+	} else if c.BatchQueue == c.Queue {
+		add("WXPOSTER_BATCH_QUEUE", "must differ from WXPOSTER_QUEUE")
+	}
+	for _, k := range c.DashboardKeys {
+		if len(k) < 16 {
+			add("WXPOSTER_DASHBOARD_KEYS", "each key must be at least 16 characters")
+			break
+		}
+	}
+	if c.MetricsListen != "" {
+		if _, _, err := net.SplitHostPort(c.MetricsListen); err != nil {
+			add("WXPOSTER_METRICS_LISTEN", "must be host:port, e.g. 127.0.0.1:9465, or empty to turn worker metrics off")
+		}
+	}
 	if c.WorkerPollInterval < 10*time.Millisecond || c.WorkerPollInterval > 10*time.Second {
 		add("WXPOSTER_WORKER_POLL_INTERVAL", "must be between 10ms and 10s")
 	}
@@ -346,6 +399,19 @@ func isLoopback(addr string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// lookupOr is the variable's value, even empty, or def when it is unset;
+// environ as in LoadFrom.
+func lookupOr(environ map[string]string, key, def string) string {
+	v, ok := environ[key]
+	if environ == nil {
+		v, ok = os.LookupEnv(key)
+	}
+	if !ok {
+		return def
+	}
+	return v
 }
 
 func isHTTPURL(s string) bool {

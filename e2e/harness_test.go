@@ -166,7 +166,7 @@ func start(tb testing.TB, opts ...setting) *system {
 	)
 	s.batches = s.batchStore(s.rdb)
 	tb.Cleanup(func() { api.Close() })
-	s.api = httptest.NewServer(api)
+	s.api = httptest.NewServer(conformToAPIDoc(tb, api))
 	tb.Cleanup(s.api.Close)
 	tb.Cleanup(func() { s.cleanupQueue() })
 	return s

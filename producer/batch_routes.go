@@ -3,7 +3,7 @@ package producer
 import "net/http"
 
 // batchRoutes adds the /v1/batches routes to m.
-func (s *Server) batchRoutes(m *http.ServeMux) {
+func (s *Server) batchRoutes(m *routeMux) {
 	m.Handle("POST /v1/batches", s.needBatches(s.createBatch))
 	m.Handle("GET /v1/batches", s.needBatches(s.listBatches))
 	m.Handle("GET /v1/batches/{id}", s.needBatches(s.getBatch))

@@ -55,7 +55,7 @@ type Server struct {
 	timeout    time.Duration
 	maxRetry   int
 	maxWait    time.Duration
-	mux        *http.ServeMux
+	mux        *routeMux
 	batches    *Batches
 
 	hub *waiters // the one pub/sub subscription of this process, fanned out
@@ -67,6 +67,8 @@ type Server struct {
 	// before the object store is asked (finished.go).
 	finishedCache *finished.Cache
 	stopListen    context.CancelFunc
+	observer      RequestObserver
+	extra         []extraRoute
 }
 
 // Option configures a Server.
@@ -167,8 +169,12 @@ func New(rdb redis.UniversalClient, store Objects, opts ...Option) *Server {
 }
 
 func (s *Server) routes() {
-	m := http.NewServeMux()
+	m := newRouteMux()
 	m.HandleFunc("GET /healthz", s.healthz)
+	m.HandleFunc("GET /openapi.json", serveOpenAPI)
+	for _, e := range s.extra {
+		m.Handle(e.pattern, e.h)
+	}
 	m.HandleFunc("GET /readyz", s.readyz)
 	m.Handle("POST /v1/posters", s.auth(http.HandlerFunc(s.createPoster)))
 	m.Handle("GET /v1/posters/{id}", s.auth(http.HandlerFunc(s.getPoster)))
@@ -203,8 +209,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			s.log.ErrorContext(r.Context(), "panic in handler", "panic", v, "path", r.URL.Path)
 			writeError(rec, http.StatusInternalServerError, "internal", "internal error", "")
 		}
-		s.log.InfoContext(r.Context(), "http", "method", r.Method, "path", r.URL.Path,
-			"status", rec.status, "took", time.Since(start))
+		took, route := time.Since(start), s.route(r)
+		s.log.Log(r.Context(), s.accessLogLevel(route), "http", "method", r.Method, "path", r.URL.Path,
+			"status", rec.status, "took", took)
+		if s.observer != nil {
+			s.observer.ObserveRequest(route, rec.status, took)
+		}
 	}()
 	s.mux.ServeHTTP(rec, r)
 }

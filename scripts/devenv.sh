@@ -2,7 +2,8 @@
 # devenv.sh makes sure what wxposter needs on this machine is installed and
 # running, installing or starting only what is missing:
 #   - fonts-noto-cjk and fonts-noto-color-emoji (poster text), libjpeg-turbo
-#     headers (the fast JPEG encoder) and build tools, from Debian
+#     headers (the fast JPEG encoder), build tools and chromium (headless
+#     browser tests), from Debian
 #   - Redis on 127.0.0.1:6379
 #   - MinIO on 127.0.0.1:9000, built once with `go install` and then reused
 # It is idempotent: `make run` and `make test` call it every time.
@@ -44,6 +45,7 @@ have gcc || missing+=(gcc)
 have curl || missing+=(curl)
 have redis-server || missing+=(redis-server)
 have node || missing+=(nodejs) # the callback verifier's and the mini-program helper's tests
+have chromium || [ -n "${WXPOSTER_CHROMIUM:-}" ] || missing+=(chromium) # headless browser tests (dashboard)
 [ ${#missing[@]} -eq 0 ] || apt_install "${missing[@]}"
 
 # --- Redis -----------------------------------------------------------------

@@ -33,7 +33,7 @@ func (e *Enqueuer) Enqueue(ctx context.Context, queue, id string, p PosterPayloa
 	if err != nil {
 		return nil, false, fmt.Errorf("encode payload: %w", err)
 	}
-	task := asynq.NewTask(TypeGeneratePoster, body)
+	task := asynq.NewTaskWithHeaders(TypeGeneratePoster, body, EnqueueHeaders(time.Now()))
 	opts := []asynq.Option{
 		asynq.Queue(queue), asynq.TaskID(id), asynq.Retention(e.Retention),
 		asynq.MaxRetry(e.MaxRetry), asynq.Timeout(e.Timeout),

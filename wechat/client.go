@@ -48,6 +48,7 @@ type Client struct {
 	tokens  *TokenStore
 	tickets *credCache
 	maxBody int64
+	obs     Observer
 }
 
 // Option configures a Client.
@@ -126,7 +127,9 @@ func (r *response) mediaType() string {
 }
 
 // do sends one request. Errors never carry the URL's secrets.
-func (c *Client) do(ctx context.Context, method, api string, query url.Values, body []byte) (*response, error) {
+func (c *Client) do(ctx context.Context, method, api string, query url.Values, body []byte) (r *response, err error) {
+	began := time.Now()
+	defer func() { c.observeCall(api, began, r, err) }()
 	u := c.base + "/" + api
 	if len(query) > 0 {
 		u += "?" + query.Encode()

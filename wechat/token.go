@@ -102,14 +102,21 @@ func (t *TokenStore) ExpiresAt(ctx context.Context, appID string) (time.Time, er
 	return cr.expiresAt, nil
 }
 
-func (t *TokenStore) fetch(ctx context.Context, app App) (string, int, error) {
-	switch t.source {
+func (t *TokenStore) fetch(ctx context.Context, app App) (tok string, expiresIn int, err error) {
+	source := t.source
+	switch source {
 	case TokenClassic:
-		return t.fetchClassic(ctx, app)
+		tok, expiresIn, err = t.fetchClassic(ctx, app)
 	case "external":
-		return t.fetchExternal(ctx, app)
+		tok, expiresIn, err = t.fetchExternal(ctx, app)
+	default:
+		source = "stable"
+		tok, expiresIn, err = t.fetchStable(ctx, app, false)
 	}
-	return t.fetchStable(ctx, app, false)
+	if t.c.obs != nil {
+		t.c.obs.TokenFetch(app.AppID, source, err)
+	}
+	return tok, expiresIn, err
 }
 
 // fetchStable calls /cgi-bin/stable_token.

@@ -11,7 +11,7 @@ import (
 // batchStore is the batch state both producer and worker use.
 func (d *deps) batchStore() *batch.Store {
 	return batch.NewStore(d.rdb, batch.WithRetention(d.cfg.BatchRetention),
-		batch.WithQueues(d.cfg.Queue, d.cfg.BatchQueue), batch.WithLogger(d.log))
+		batch.WithQueues(d.cfg.Queue, d.cfg.BatchQueue), batch.WithLogger(d.log), batch.WithItemObserver(d.metrics))
 }
 
 // producerBatches is the API's batch configuration.
@@ -25,6 +25,6 @@ func (d *deps) batchHandlers(mux *asynq.ServeMux, store *batch.Store) {
 		Client: asynq.NewClientFromRedisClient(d.rdb), Inspector: asynq.NewInspectorFromRedisClient(d.rdb),
 		Retention: d.cfg.JobRetention, Timeout: d.cfg.JobTimeout, MaxRetry: d.cfg.MaxRetry,
 	}
-	mux.Handle(batch.TypeDispatch, batch.NewDispatcher(store, d.store, enq))
+	mux.Handle(batch.TypeDispatch, batch.NewDispatcher(store, d.objects, enq))
 	mux.Handle(batch.TypeCallback, batch.NewDeliverer(string(d.cfg.CallbackSecret), d.cfg.CallbackAllowList(), d.log))
 }

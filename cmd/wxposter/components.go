@@ -14,6 +14,7 @@ import (
 
 	"github.com/wxposter/wxposter/config"
 	"github.com/wxposter/wxposter/finished"
+	"github.com/wxposter/wxposter/metrics"
 	"github.com/wxposter/wxposter/pacing"
 	"github.com/wxposter/wxposter/poster"
 	"github.com/wxposter/wxposter/poster/imagesrc"
@@ -34,6 +35,12 @@ type deps struct {
 	apps  []wechat.App
 	// templates are the stored templates, shared by producer and workers.
 	templates *templates.Store
+	// Operations (ops.go): the process's metrics, objects timed by them, the
+	// Redis connection as asynqmon needs it, and what to close at the end.
+	metrics   *metrics.Metrics
+	objects   *metrics.Store
+	redisConn asynq.RedisConnOpt
+	closers   []func() error
 }
 
 func newLogger(cfg *config.Config) *slog.Logger {
@@ -84,7 +91,9 @@ func connect(ctx context.Context, cfg *config.Config) (*deps, error) {
 	for i, a := range cfg.Apps {
 		apps[i] = wechat.App{Name: a.Name, AppID: a.AppID, Secret: string(a.Secret), JSDomains: a.JSDomains}
 	}
-	return &deps{cfg: cfg, log: log, rdb: rdb, store: store, apps: apps, templates: templates.NewStore(rdb)}, nil
+	m := metrics.New()
+	return &deps{cfg: cfg, log: log, rdb: rdb, store: store, apps: apps, templates: templates.NewStore(rdb),
+		metrics: m, objects: m.Store(store), redisConn: asynqConn(ropt)}, nil
 }
 
 // loadTemplates stores the palettes of WXPOSTER_TEMPLATE_DIR. Unchanged
@@ -115,12 +124,16 @@ func (d *deps) imageHosts() []string {
 	return hosts
 }
 
-func (d *deps) producer() *producer.Server {
+func (d *deps) producer(ctx context.Context) (*producer.Server, error) {
 	keys := make([]string, len(d.cfg.APIKeys))
 	for i, k := range d.cfg.APIKeys {
 		keys[i] = string(k)
 	}
-	return producer.New(d.rdb, d.store,
+	ops, err := d.opsRoutes(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return producer.New(d.rdb, d.objects, append(ops,
 		producer.WithApps(d.apps...),
 		producer.WithAPIKeys(keys...),
 		producer.WithImageHosts(d.imageHosts()...),
@@ -136,7 +149,7 @@ func (d *deps) producer() *producer.Server {
 		producer.WithPacing(pacing.New(d.rdb, pacing.WithRates(d.cfg.CodeRatePerMinute, d.perAppRates()))),
 		producer.WithBatches(d.producerBatches()),
 		producer.WithFinished(finished.NewCache(finished.New(d.rdb, finished.WithTTL(d.cfg.JobRetention)), 0, 0)),
-	)
+	)...), nil
 }
 
 // wechat is the WeChat client: tokens from stable_token (default),
@@ -147,7 +160,7 @@ func (d *deps) wechat() *wechat.Client {
 		topts = append(topts, wechat.WithTokenSourceURL(string(d.cfg.TokenSourceURL)))
 	}
 	return wechat.New(d.rdb, wechat.WithBaseURL(d.cfg.WeChatAPIBase), wechat.WithLogger(d.log),
-		wechat.WithTokenOptions(topts...))
+		wechat.WithTokenOptions(topts...), wechat.WithObserver(d.metrics))
 }
 
 func (d *deps) worker() (*asynq.Server, *asynq.ServeMux, error) {
@@ -165,15 +178,16 @@ func (d *deps) worker() (*asynq.Server, *asynq.ServeMux, error) {
 	loader, err := imagesrc.NewLoader(imagesrc.WithFetcher(fetcher), imagesrc.WithLoaderLogger(d.log),
 		imagesrc.WithOwnObjects(d.cfg.PublicBaseURL, d.objectBytes),
 		imagesrc.WithObjectCache(d.objectBytes, func(ctx context.Context, key string, b []byte) error {
-			return d.store.Put(ctx, key, b, storage.PutOptions{ContentType: "application/octet-stream"})
+			return d.objects.Put(ctx, key, b, storage.PutOptions{ContentType: "application/octet-stream"})
 		}))
 	if err != nil {
 		return nil, nil, err
 	}
 	batches := d.batchStore()
-	h := worker.NewHandler(d.rdb, d.apps, wx, d.store, renderer, loaderImages{loader}, worker.WithLogger(d.log),
-		worker.WithCodeRate(d.cfg.CodeRatePerMinute, d.perAppRates()),
-		worker.WithPacingOptions(pacing.WithBatchShare(d.cfg.BatchRateShare)),
+	pacer := pacing.New(d.rdb, pacing.WithRates(d.cfg.CodeRatePerMinute, d.perAppRates()),
+		pacing.WithBatchShare(d.cfg.BatchRateShare), pacing.WithLogger(d.log))
+	h := worker.NewHandler(d.rdb, d.apps, wx, d.objects, d.metrics.Renderer(renderer), loaderImages{loader}, worker.WithLogger(d.log),
+		worker.WithPacer(d.metrics.Pacer(pacer)),
 		worker.WithBatches(batches, d.cfg.BatchQueue, worker.BatchSlots(d.cfg.WorkerConcurrency, d.cfg.BatchRateShare)),
 		worker.WithTemplates(d.templates), worker.WithImageLoader(loader),
 		worker.WithOutageTolerance(d.cfg.OutageTolerance), worker.WithFinishedTTL(d.cfg.JobRetention),
@@ -186,13 +200,14 @@ func (d *deps) worker() (*asynq.Server, *asynq.ServeMux, error) {
 		Logger:       d.log,
 	})
 	mux := worker.NewMux(h)
+	mux.Use(d.metrics.Jobs)
 	d.batchHandlers(mux, batches)
 	return srv, mux, nil
 }
 
 // objectBytes reads an object of our bucket (imagesrc.GetObjectFunc).
 func (d *deps) objectBytes(ctx context.Context, key string) ([]byte, error) {
-	obj, err := d.store.Get(ctx, key)
+	obj, err := d.objects.Get(ctx, key)
 	if err != nil {
 		return nil, err
 	}

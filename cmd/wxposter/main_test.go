@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hibiken/asynq"
+
 	"github.com/wxposter/wxposter/internal/testenv"
 	"github.com/wxposter/wxposter/storage"
 )
@@ -39,7 +41,14 @@ func TestDevDemo(t *testing.T) {
 	t.Setenv("WXPOSTER_SIM_LISTEN", "127.0.0.1:0")
 	t.Setenv("WXPOSTER_WECHAT_API_BASE", "")
 	t.Setenv("WXPOSTER_BUCKET", bucket)
-	t.Setenv("WXPOSTER_QUEUE", "dev-"+testenv.ID(6))
+	queue := "dev-" + testenv.ID(6)
+	t.Setenv("WXPOSTER_QUEUE", queue)
+	t.Setenv("WXPOSTER_BATCH_QUEUE", queue+"-batch") // dev's dashboard lists it
+	insp := asynq.NewInspectorFromRedisClient(testenv.Redis(t))
+	t.Cleanup(func() {
+		insp.DeleteQueue(queue, true)
+		insp.DeleteQueue(queue+"-batch", true)
+	})
 	t.Setenv("WXPOSTER_MINIO_ACCESS_KEY", testenv.MinIOKey)
 	t.Setenv("WXPOSTER_MINIO_SECRET_KEY", testenv.MinIOSecret)
 	t.Setenv("WXPOSTER_LOG_LEVEL", "warn")

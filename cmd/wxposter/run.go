@@ -25,10 +25,14 @@ func runProducer(ctx context.Context) error {
 		return err
 	}
 	defer d.rdb.Close()
+	defer d.close()
 	if err := d.loadTemplates(ctx); err != nil {
 		return err
 	}
-	api := d.producer()
+	api, err := d.producer(ctx)
+	if err != nil {
+		return err
+	}
 	defer api.Close()
 	return serveHTTP(ctx, d.log, "producer", d.cfg.Listen, api)
 }
@@ -53,6 +57,7 @@ func runWorker(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	d.serveWorkerMetrics(ctx)
 	<-ctx.Done()
 	stop()
 	return nil
@@ -88,6 +93,9 @@ var devDefaults = map[string]string{
 	"WXPOSTER_MINIO_ACCESS_KEY": "wxposter",
 	"WXPOSTER_MINIO_SECRET_KEY": "wxposter-dev-secret",
 	"WXPOSTER_APPS":             "wx0123456789abcdef:dev-app-secret-not-real",
+	// The dashboard at /monitoring/ without a password on a developer's
+	// machine (keys, when set, still win).
+	"WXPOSTER_DASHBOARD_OPEN": "true",
 }
 
 func runDev(ctx context.Context, args []string, stdout io.Writer) error {
@@ -128,6 +136,7 @@ func runDev(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	defer d.rdb.Close()
+	defer d.close()
 	if err := d.loadTemplates(ctx); err != nil {
 		return err
 	}
@@ -137,7 +146,10 @@ func runDev(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	defer stop()
 	cfg := d.cfg
-	api := d.producer()
+	api, err := d.producer(ctx)
+	if err != nil {
+		return err
+	}
 	defer api.Close()
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
@@ -160,7 +172,8 @@ func runDev(ctx context.Context, args []string, stdout io.Writer) error {
 			}
 			fmt.Fprintf(stdout, "template poster: %s\n", url)
 		}
-		fmt.Fprintf(stdout, "API:         http://%s/v1/posters  (Ctrl-C to stop)\n\n", ln.Addr())
+		fmt.Fprintf(stdout, "API:         http://%s/v1/posters  (Ctrl-C to stop)\n", ln.Addr())
+		fmt.Fprintf(stdout, "dashboard:   http://%s/monitoring/   metrics: /metrics   OpenAPI: /openapi.json\n\n", ln.Addr())
 	}
 	return <-errc
 }
