@@ -17,6 +17,7 @@ import (
 	"github.com/wxposter/wxposter/poster"
 	"github.com/wxposter/wxposter/poster/imagesrc"
 	"github.com/wxposter/wxposter/producer"
+	"github.com/wxposter/wxposter/redisconn"
 	"github.com/wxposter/wxposter/storage"
 	"github.com/wxposter/wxposter/tasks"
 	"github.com/wxposter/wxposter/templates"
@@ -26,9 +27,12 @@ import (
 
 // deps are the connections both producer and worker need.
 type deps struct {
-	cfg   *config.Config
-	log   *slog.Logger
-	rdb   *redis.Client
+	cfg *config.Config
+	log *slog.Logger
+	rdb redis.UniversalClient
+	// redis is WXPOSTER_REDIS_URL parsed: rdb is built from it, and so must
+	// be any other Redis connection (asynqmon takes redis.AsynqOpt()).
+	redis *redisconn.Conn
 	store *storage.Store
 	apps  []wechat.App
 	// templates are the stored templates, shared by producer and workers.
@@ -59,30 +63,28 @@ func connect(ctx context.Context, cfg *config.Config) (*deps, error) {
 	if cfg.IDSecret == "" {
 		log.Warn("WXPOSTER_ID_SECRET is not set: job ids and poster URLs use the public development secret")
 	}
-	ropt, err := redis.ParseURL(string(cfg.RedisURL))
-	if err != nil {
-		return nil, fmt.Errorf("WXPOSTER_REDIS_URL: %w", err)
-	}
-	rdb := redis.NewClient(ropt)
+	rconn := cfg.Redis()
+	rdb := rconn.NewClient()
 	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	if err := rdb.Ping(pctx).Err(); err != nil {
 		rdb.Close()
-		return nil, fmt.Errorf("redis at %s is not reachable (start it, or run scripts/devenv.sh): %w", ropt.Addr, err)
+		return nil, fmt.Errorf("redis (%s) is not reachable (start it, or run scripts/devenv.sh): %w", rconn, err)
 	}
 	store, err := storage.New(pctx, storage.Config{
 		Endpoint: cfg.MinIOEndpoint, AccessKey: cfg.MinIOAccessKey, SecretKey: string(cfg.MinIOSecretKey),
-		Secure: cfg.MinIOSecure, Bucket: cfg.Bucket,
+		Secure: cfg.MinIOSecure, Bucket: cfg.Bucket, Region: cfg.S3Region, BucketLookup: cfg.S3BucketLookup,
+		Checksum: cfg.S3Checksum, ExternalBucket: !cfg.S3ManageBucket,
 	}, storage.WithPublicBaseURL(cfg.PublicBaseURL))
 	if err != nil {
 		rdb.Close()
-		return nil, fmt.Errorf("minio at %s: %w", cfg.MinIOEndpoint, err)
+		return nil, fmt.Errorf("s3 storage at %s: %w", cfg.MinIOEndpoint, err)
 	}
 	apps := make([]wechat.App, len(cfg.Apps))
 	for i, a := range cfg.Apps {
 		apps[i] = wechat.App{Name: a.Name, AppID: a.AppID, Secret: string(a.Secret), JSDomains: a.JSDomains}
 	}
-	return &deps{cfg: cfg, log: log, rdb: rdb, store: store, apps: apps, templates: templates.NewStore(rdb)}, nil
+	return &deps{cfg: cfg, log: log, rdb: rdb, redis: rconn, store: store, apps: apps, templates: templates.NewStore(rdb)}, nil
 }
 
 // loadTemplates stores the palettes of WXPOSTER_TEMPLATE_DIR. Unchanged
