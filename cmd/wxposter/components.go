@@ -91,6 +91,11 @@ func connect(ctx context.Context, cfg *config.Config) (*deps, error) {
 // files keep their versions, so restarts (and several producers starting
 // at once) cost nothing and invalidate no poster.
 func (d *deps) loadTemplates(ctx context.Context) error {
+	if n, err := d.templates.MigrateLegacyKeys(ctx); err != nil {
+		return err
+	} else if n > 0 {
+		d.log.Info("templates moved to their Redis Cluster-ready keys", "keys", n)
+	}
 	if d.cfg.TemplateDir == "" {
 		return nil
 	}
