@@ -130,6 +130,7 @@ func (d *deps) producer() *producer.Server {
 		producer.WithAPIKeys(keys...),
 		producer.WithImageHosts(d.imageHosts()...),
 		producer.WithQueue(d.cfg.Queue),
+		producer.WithQueueShards(d.cfg.QueueShards),
 		producer.WithRetention(d.cfg.JobRetention),
 		producer.WithTimeout(d.cfg.JobTimeout),
 		producer.WithMaxRetry(d.cfg.MaxRetry),
@@ -184,6 +185,7 @@ func (d *deps) worker() (*asynq.Server, *asynq.ServeMux, error) {
 	srv := worker.NewServer(d.rdb, worker.ServerConfig{
 		Queue:        d.cfg.Queue,
 		BatchQueue:   d.cfg.BatchQueue,
+		Shards:       d.cfg.QueueShards,
 		Concurrency:  d.cfg.WorkerConcurrency,
 		PollInterval: d.cfg.WorkerPollInterval,
 		Logger:       d.log,
@@ -212,7 +214,7 @@ func (d *deps) startWorker() (stop func(), err error) {
 	if err := srv.Start(mux); err != nil {
 		return nil, fmt.Errorf("start worker: %w", err)
 	}
-	d.log.Info("worker started", "queue", d.cfg.Queue, "concurrency", d.cfg.WorkerConcurrency)
+	d.log.Info("worker started", "queue", d.cfg.Queue, "shards", d.cfg.QueueShards, "concurrency", d.cfg.WorkerConcurrency)
 	return srv.Shutdown, nil
 }
 
