@@ -104,9 +104,11 @@ func queues(base string, shards int, batch string) (map[string]int, bool) {
 	return m, false
 }
 
-// NewMux routes poster tasks to h.
+// NewMux routes poster tasks to h. After each task it waits for Redis to
+// answer (see awaitRedis), so asynq can record the outcome.
 func NewMux(h *Handler) *asynq.ServeMux {
 	mux := asynq.NewServeMux()
+	mux.Use(awaitRedis(h.rdb, 20*time.Second)) // outcomes survive a Sentinel failover
 	mux.Handle(tasks.TypeGeneratePoster, h)
 	return mux
 }
