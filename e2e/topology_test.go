@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"image"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -12,7 +13,10 @@ import (
 	"github.com/hibiken/asynq"
 
 	"github.com/wxposter/wxposter/internal/testenv"
+	"github.com/wxposter/wxposter/pacing"
+	"github.com/wxposter/wxposter/scene"
 	"github.com/wxposter/wxposter/tasks"
+	"github.com/wxposter/wxposter/wechat"
 	"github.com/wxposter/wxposter/wxsim"
 )
 
@@ -147,4 +151,66 @@ func (s *system) awaitWithin(id string, d time.Duration) job {
 	}
 	s.tb.Fatalf("job %s did not end in %s (last %+v)", id, d, last)
 	return job{}
+}
+
+// The project's multi-key commands and Lua scripts on Redis Cluster:
+// templates (scripts over head, index and version keys in one hash tag),
+// pacing (quota holds and resume), scenes, token fetch and force refresh
+// (locks, guard keys), and a poster rendered from a stored template.
+func TestStoresOnRedisCluster(t *testing.T) {
+	s := start(t, withRedis(testenv.RedisClusterURL))
+	ctx := ctxT(t)
+
+	activity, err := os.ReadFile("../examples/templates/activity.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.putTemplate("activity", activity, http.StatusCreated)
+	s.putTemplate("activity", activity, http.StatusOK) // same content: unchanged
+	body := map[string]any{"template": "activity", "page": pageDetail, "scene": "act:cluster",
+		"data": map[string]string{"title": "集群上的活动", "time": "周六", "place": "植物园", "organizer": "小红花"}}
+	s.renderPoster(t, body)
+	if code, b := s.call(http.MethodGet, "/v1/templates", nil); code != http.StatusOK || !bytes.Contains(b, []byte(`"activity"`)) {
+		t.Fatalf("list = %d %s", code, b)
+	}
+	if code, b := s.call(http.MethodDelete, "/v1/templates/activity", nil); code != http.StatusNoContent && code != http.StatusOK {
+		t.Fatalf("delete = %d %s", code, b)
+	}
+	if n, err := s.templates.MigrateLegacyKeys(ctx); n != 0 || err != nil {
+		t.Fatalf("migration on a cluster = %d, %v; want a no-op", n, err)
+	}
+
+	p := pacing.New(s.rdb)
+	if _, err := p.DailyQuotaHit(ctx, s.app.AppID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.MinuteQuotaHit(ctx, s.app.AppID); err != nil {
+		t.Fatal(err)
+	}
+	if h, err := p.State(ctx, s.app.AppID); err != nil || !h.Held() {
+		t.Fatalf("state after 45009 = %+v, %v", h, err)
+	}
+	if err := p.Resume(ctx, s.app.AppID); err != nil {
+		t.Fatal(err)
+	}
+	if h, err := p.Admit(ctx, s.app.AppID, time.Second); err != nil || h.Held() {
+		t.Fatalf("admit after resume = %+v, %v", h, err)
+	}
+
+	scenes := scene.NewStore(s.rdb)
+	ref, err := scenes.Scene(ctx, map[string]string{"activity": "2026-spring", "from": "cluster"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := scenes.Resolve(ctx, ref); err != nil || got["from"] != "cluster" {
+		t.Fatalf("resolve %s = %v, %v", ref, got, err)
+	}
+
+	wx := wechat.New(s.rdb, wechat.WithBaseURL(s.simURL))
+	if err := wx.ForceRefreshToken(ctx, s.app); err != nil {
+		t.Fatalf("force refresh on a cluster: %v", err)
+	}
+	if _, err := wx.JSAPITicket(ctx, s.app); err != nil {
+		t.Fatalf("jsapi_ticket on a cluster: %v", err)
+	}
 }
