@@ -107,7 +107,7 @@ func start(tb testing.TB, opts ...setting) *system {
 		rdb:    newRedis(tb, set.redisURL),
 		queue:  "e2e-" + testenv.ID(6),
 		shards: set.shards,
-		logs:  &testenv.LogBuffer{},
+		logs:   &testenv.LogBuffer{},
 	}
 	s.batchQueue = s.queue + "-batch"
 	s.batchPrefix = "e2e-" + testenv.ID(6) + ":"
