@@ -1,6 +1,7 @@
 package main
 
 import (
+	"io"
 	"os"
 	"regexp"
 	"slices"
@@ -50,6 +51,36 @@ func TestComposeSetsRequiredVariables(t *testing.T) {
 		"WXPOSTER_MINIO_SECRET_KEY", "WXPOSTER_APPS", "WXPOSTER_PUBLIC_BASE_URL", "WXPOSTER_SIM_LISTEN"} {
 		if !regexp.MustCompile(`(?m)^\s+` + v + `:`).Match(b) {
 			t.Errorf("compose.yaml does not set %s", v)
+		}
+	}
+}
+
+// Bad Redis and S3 settings stop start-up, before anything connects, with a
+// message naming the variable and the rule and never the password.
+func TestBadScaleSettingsStopStartUp(t *testing.T) {
+	cases := []struct{ key, value, want string }{
+		{"WXPOSTER_REDIS_URL", "redis+sentinel://:hunter2pw@10.0.0.1:26379,10.0.0.2:26379",
+			"WXPOSTER_REDIS_URL: needs the master name as the path"},
+		{"WXPOSTER_REDIS_URL", "redis+cluster://:hunter2pw@10.0.0.1:6379/3",
+			"WXPOSTER_REDIS_URL: must have no database: Redis Cluster has only database 0"},
+		{"WXPOSTER_S3_BUCKET_LOOKUP", "virtual-host", "WXPOSTER_S3_BUCKET_LOOKUP: must be auto, path or dns"},
+		{"WXPOSTER_S3_CHECKSUM", "sha256", "WXPOSTER_S3_CHECKSUM: must be auto, md5 or crc32c"},
+	}
+	for _, sub := range []string{"producer", "worker"} {
+		for _, tc := range cases {
+			t.Run(sub+"/"+tc.key, func(t *testing.T) {
+				t.Setenv("WXPOSTER_APPS", "wx0123456789abcdef:secret")
+				t.Setenv("WXPOSTER_MINIO_ACCESS_KEY", "k")
+				t.Setenv("WXPOSTER_MINIO_SECRET_KEY", "s")
+				t.Setenv(tc.key, tc.value)
+				err := run(t.Context(), []string{sub}, io.Discard)
+				if err == nil || !strings.Contains(err.Error(), tc.want) {
+					t.Fatalf("err = %v, want %q", err, tc.want)
+				}
+				if strings.Contains(err.Error(), "hunter2pw") {
+					t.Fatalf("err shows the password: %v", err)
+				}
+			})
 		}
 	}
 }
