@@ -214,3 +214,23 @@ func TestStoresOnRedisCluster(t *testing.T) {
 		t.Fatalf("jsapi_ticket on a cluster: %v", err)
 	}
 }
+
+// A batch on Redis Cluster with sharded poster queues: its state scripts
+// run under the batch's hash tag, its control tasks on the first shard, its
+// items on the batch queue; every item's poster is made.
+func TestBatchOnRedisCluster(t *testing.T) {
+	s := start(t, withRedis(testenv.RedisClusterURL), withQueueShards(3))
+	items := []map[string]any{}
+	for i := range 5 {
+		items = append(items, map[string]any{"key": fmt.Sprint("k", i), "scene": fmt.Sprint("cl:", i)})
+	}
+	id := s.createBatch(map[string]any{"name": "cluster", "template": "default", "page": pageIndex,
+		"data": map[string]string{"title": "集群批量"}, "items": items})
+	v := s.awaitBatch(id, 60*time.Second)
+	if v.Status != "completed" || v.Counts["succeeded"] != len(items) {
+		t.Fatalf("batch = %+v, want %d succeeded", v, len(items))
+	}
+	if got := s.sim.Total("/wxa/getwxacodeunlimit"); got != len(items) {
+		t.Errorf("code calls = %d, want %d", got, len(items))
+	}
+}
