@@ -66,7 +66,7 @@ func TestSpineOnRedisSentinelWithFailover(t *testing.T) {
 	testenv.KillRedis(t, master)
 	killed := time.Now()
 	for i, id := range ids {
-		j := s.awaitWithin(id, 90*time.Second)
+		j := s.awaitWithin(id, 150*time.Second)
 		if j.Status != "succeeded" {
 			t.Fatalf("job %d after the failover = %+v", i, j)
 		}
