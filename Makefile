@@ -1,7 +1,9 @@
 # make run   installs/starts what is missing (Redis, MinIO, fonts), then runs
 #            the whole system on the built-in WeChat simulator and prints a
 #            demo poster's URL. Ctrl-C stops it.
-# make test  the same set-up, then every test (unit and integration) with -race.
+# make test  the same set-up (plus versitygw, a Redis Cluster and a Sentinel
+#            topology on loopback), then every test (unit and integration)
+#            with -race.
 SHELL := /bin/bash
 
 .PHONY: run test bench build deps chaos
@@ -12,6 +14,7 @@ run: deps
 	go run ./cmd/wxposter dev -demo
 
 test: deps
+	./scripts/redis-topologies.sh >/dev/null # Cluster and Sentinel on 127.0.0.1:7101-7123
 	go test -race -count=1 -timeout 25m ./...
 
 # make chaos  the fault-injection suite (chaos/, build tag chaos): its own Redis

@@ -16,18 +16,37 @@ import (
 	"time"
 
 	"github.com/caarlos0/env/v11"
-	"github.com/redis/go-redis/v9"
+
+	"github.com/wxposter/wxposter/redisconn"
 )
 
 // Config is the configuration shared by the producer, the worker and dev.
 type Config struct {
-	Listen            string   `env:"WXPOSTER_LISTEN" envDefault:"127.0.0.1:8080"`
-	RedisURL          Secret   `env:"WXPOSTER_REDIS_URL" envDefault:"redis://127.0.0.1:6379/0"`
-	MinIOEndpoint     string   `env:"WXPOSTER_MINIO_ENDPOINT" envDefault:"127.0.0.1:9000"`
-	MinIOAccessKey    string   `env:"WXPOSTER_MINIO_ACCESS_KEY"`
-	MinIOSecretKey    Secret   `env:"WXPOSTER_MINIO_SECRET_KEY"`
-	MinIOSecure       bool     `env:"WXPOSTER_MINIO_SECURE" envDefault:"false"`
-	Bucket            string   `env:"WXPOSTER_BUCKET" envDefault:"wxposter"`
+	Listen         string `env:"WXPOSTER_LISTEN" envDefault:"127.0.0.1:8080"`
+	RedisURL       Secret `env:"WXPOSTER_REDIS_URL" envDefault:"redis://127.0.0.1:6379/0"`
+	MinIOEndpoint  string `env:"WXPOSTER_MINIO_ENDPOINT" envDefault:"127.0.0.1:9000"`
+	MinIOAccessKey string `env:"WXPOSTER_MINIO_ACCESS_KEY"`
+	MinIOSecretKey Secret `env:"WXPOSTER_MINIO_SECRET_KEY"`
+	MinIOSecure    bool   `env:"WXPOSTER_MINIO_SECURE" envDefault:"false"`
+	Bucket         string `env:"WXPOSTER_BUCKET" envDefault:"wxposter"`
+	// S3 provider settings (the MINIO_ variables above work for any S3).
+	// S3Region is the bucket's region; empty asks the server (MinIO and
+	// versitygw: us-east-1).
+	S3Region string `env:"WXPOSTER_S3_REGION"`
+	// S3BucketLookup is how the bucket is addressed: auto (virtual-host for
+	// AWS, Google and Aliyun endpoints, path elsewhere), path or dns
+	// (virtual-host: bucket.endpoint; Tencent COS and Aliyun OSS need it).
+	S3BucketLookup string `env:"WXPOSTER_S3_BUCKET_LOOKUP" envDefault:"auto"`
+	// S3Checksum is how uploads are checksummed: auto (minio-go's default:
+	// no x-amz-checksum header; payload signed in aws-chunked form over
+	// http), md5 (Content-MD5 and an unsigned single-piece payload, for
+	// providers that reject checksum headers or aws-chunked) or crc32c (a
+	// trailing x-amz-checksum-crc32c, for AWS S3 and servers that support it).
+	S3Checksum string `env:"WXPOSTER_S3_CHECKSUM" envDefault:"auto"`
+	// S3ManageBucket creates the bucket when missing and sets its policy
+	// (anonymous read of posters/ and codes/ only). false leaves both to
+	// you: for providers without bucket policies, or keys without the right.
+	S3ManageBucket    bool     `env:"WXPOSTER_S3_MANAGE_BUCKET" envDefault:"true"`
 	PublicBaseURL     string   `env:"WXPOSTER_PUBLIC_BASE_URL"`
 	WeChatAPIBase     string   `env:"WXPOSTER_WECHAT_API_BASE" envDefault:"https://api.weixin.qq.com"`
 	Apps              Apps     `env:"WXPOSTER_APPS"`
@@ -50,7 +69,10 @@ type Config struct {
 	TemplateDir string `env:"WXPOSTER_TEMPLATE_DIR"`
 
 	// Tuning, with defaults that suit most deployments.
-	Queue              string        `env:"WXPOSTER_QUEUE" envDefault:"posters"`
+	Queue string `env:"WXPOSTER_QUEUE" envDefault:"posters"`
+	// QueueShards spreads poster jobs over N queues (<queue>-0 … <queue>-N-1),
+	// so that on Redis Cluster they live on several masters.
+	QueueShards        int           `env:"WXPOSTER_QUEUE_SHARDS" envDefault:"1"`
 	WorkerPollInterval time.Duration `env:"WXPOSTER_WORKER_POLL_INTERVAL" envDefault:"100ms"`
 	JobRetention       time.Duration `env:"WXPOSTER_JOB_RETENTION" envDefault:"24h"`
 	JobTimeout         time.Duration `env:"WXPOSTER_JOB_TIMEOUT" envDefault:"2m"`
@@ -102,6 +124,8 @@ type Config struct {
 	// DefaultMetricsListen); set empty, it turns worker metrics off.
 	// (envDefault cannot tell unset from empty, so LoadFrom reads it.)
 	MetricsListen string `env:"-"`
+
+	redis *redisconn.Conn
 }
 
 // DefaultMetricsListen is where a worker serves /metrics unless
@@ -121,6 +145,10 @@ func (c *Config) DashboardPasswords() []string {
 	}
 	return out
 }
+
+// Redis is the parsed WXPOSTER_REDIS_URL: the connection option shared by
+// asynq, asynqmon and every go-redis client.
+func (c *Config) Redis() *redisconn.Conn { return c.redis }
 
 // SimConfig configures `wxposter sim`, the WeChat API simulator.
 type SimConfig struct {
@@ -257,6 +285,8 @@ func envNames(v any) map[string]string {
 	return m
 }
 
+var regionRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
+
 var bucketRE = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
 
 func (c *Config) validate() error {
@@ -266,8 +296,23 @@ func (c *Config) validate() error {
 	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
 		add("WXPOSTER_LISTEN", "must be host:port, e.g. 127.0.0.1:8080")
 	}
-	if _, err := redis.ParseURL(string(c.RedisURL)); err != nil {
-		add("WXPOSTER_REDIS_URL", "must be a redis:// or rediss:// URL, e.g. redis://127.0.0.1:6379/0")
+	if conn, err := redisconn.Parse(string(c.RedisURL)); err != nil {
+		add("WXPOSTER_REDIS_URL", err.Error()) // rules only, never the URL (it may hold a password)
+	} else {
+		c.redis = conn
+	}
+	switch c.S3BucketLookup {
+	case "auto", "path", "dns":
+	default:
+		add("WXPOSTER_S3_BUCKET_LOOKUP", "must be auto, path or dns")
+	}
+	switch c.S3Checksum {
+	case "auto", "md5", "crc32c":
+	default:
+		add("WXPOSTER_S3_CHECKSUM", "must be auto, md5 or crc32c")
+	}
+	if c.S3Region != "" && !regionRE.MatchString(c.S3Region) {
+		add("WXPOSTER_S3_REGION", "must be a region name of lowercase letters, digits and hyphens, e.g. ap-shanghai")
 	}
 	if strings.Contains(c.MinIOEndpoint, "://") || strings.Contains(c.MinIOEndpoint, "/") || c.MinIOEndpoint == "" {
 		add("WXPOSTER_MINIO_ENDPOINT", "must be host:port without a scheme, e.g. 127.0.0.1:9000")
@@ -287,6 +332,9 @@ func (c *Config) validate() error {
 			scheme = "https"
 		}
 		c.PublicBaseURL = scheme + "://" + c.MinIOEndpoint + "/" + c.Bucket
+		if c.S3BucketLookup == "dns" {
+			c.PublicBaseURL = scheme + "://" + c.Bucket + "." + c.MinIOEndpoint
+		}
 	}
 	c.PublicBaseURL = strings.TrimRight(c.PublicBaseURL, "/")
 	if !isHTTPURL(c.PublicBaseURL) {
@@ -337,6 +385,9 @@ func (c *Config) validate() error {
 		if _, _, err := net.SplitHostPort(c.MetricsListen); err != nil {
 			add("WXPOSTER_METRICS_LISTEN", "must be host:port, e.g. 127.0.0.1:9465, or empty to turn worker metrics off")
 		}
+	}
+	if c.QueueShards < 1 || c.QueueShards > 64 {
+		add("WXPOSTER_QUEUE_SHARDS", "must be between 1 and 64")
 	}
 	if c.WorkerPollInterval < 10*time.Millisecond || c.WorkerPollInterval > 10*time.Second {
 		add("WXPOSTER_WORKER_POLL_INTERVAL", "must be between 10ms and 10s")

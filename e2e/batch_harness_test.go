@@ -39,14 +39,14 @@ func mustHosts(tb testing.TB, hosts []string) *wxbatch.Hosts {
 // batchStore is a batch store on rdb under the test's prefix and queues.
 func (s *system) batchStore(rdb redis.UniversalClient) *wxbatch.Store {
 	st := wxbatch.NewStore(rdb, wxbatch.WithKeyPrefix(s.batchPrefix+"batch:"),
-		wxbatch.WithQueues(s.queue, s.batchQueue), wxbatch.WithLogger(s.logs.Logger()))
+		wxbatch.WithQueues(tasks.ShardQueues(s.queue, s.shards)[0], s.batchQueue), wxbatch.WithLogger(s.logs.Logger()))
 	s.tb.Cleanup(func() { st.Close() })
 	return st
 }
 
 // startWorker starts one worker "process" on rdb: the poster handler with
 // batch tracking, both queues, and the batch control tasks.
-func (s *system) startWorker(rdb *redis.Client, wx *wechat.Client, renderer *poster.Renderer, images worker.Images, set settings, opts ...worker.HandlerOption) {
+func (s *system) startWorker(rdb redis.UniversalClient, wx *wechat.Client, renderer *poster.Renderer, images worker.Images, set settings, opts ...worker.HandlerOption) {
 	tb := s.tb
 	log := s.logs.Logger()
 	srv, mux := s.newWorker(rdb, wx, renderer, images, set, log, opts...)
@@ -56,7 +56,7 @@ func (s *system) startWorker(rdb *redis.Client, wx *wechat.Client, renderer *pos
 	tb.Cleanup(srv.Shutdown)
 }
 
-func (s *system) newWorker(rdb *redis.Client, wx *wechat.Client, renderer *poster.Renderer, images worker.Images, set settings, log *slog.Logger, opts ...worker.HandlerOption) (*asynq.Server, *asynq.ServeMux) {
+func (s *system) newWorker(rdb redis.UniversalClient, wx *wechat.Client, renderer *poster.Renderer, images worker.Images, set settings, log *slog.Logger, opts ...worker.HandlerOption) (*asynq.Server, *asynq.ServeMux) {
 	store := s.batchStore(rdb)
 	share := set.batchShare
 	if share == 0 {
@@ -69,7 +69,7 @@ func (s *system) newWorker(rdb *redis.Client, wx *wechat.Client, renderer *poste
 			worker.WithPacingOptions(pacing.WithBatchShare(share)),
 		}, opts...)...)
 	srv := worker.NewServer(rdb, worker.ServerConfig{
-		Queue: s.queue, BatchQueue: s.batchQueue, Concurrency: set.workers, PollInterval: set.poll, Logger: log,
+		Queue: s.queue, Shards: s.shards, BatchQueue: s.batchQueue, Concurrency: set.workers, PollInterval: set.poll, Logger: log,
 	})
 	mux := worker.NewMux(h)
 	enq := &tasks.Enqueuer{Client: asynq.NewClientFromRedisClient(rdb), Inspector: asynq.NewInspectorFromRedisClient(rdb),

@@ -27,6 +27,7 @@ import (
 	"github.com/wxposter/wxposter/poster/imagesrc"
 	"github.com/wxposter/wxposter/producer"
 	"github.com/wxposter/wxposter/storage"
+	"github.com/wxposter/wxposter/tasks"
 	"github.com/wxposter/wxposter/templates"
 	"github.com/wxposter/wxposter/wechat"
 	"github.com/wxposter/wxposter/worker"
@@ -47,11 +48,12 @@ type system struct {
 	sim    *wxsim.Sim
 	simURL string
 	app    wechat.App
-	rdb    *redis.Client
+	rdb    redis.UniversalClient
 	store  *storage.Store
 	api    *httptest.Server
 	avatar *httptest.Server
 	queue  string
+	shards int
 	logs   *testenv.LogBuffer
 	// batchQueue and batchPrefix isolate the test's batches; batches is
 	// the producer's batch store.
@@ -79,6 +81,11 @@ type settings struct {
 	batchShare     float64
 	// producerStore wraps the store the producer is given.
 	producerStore func(*storage.Store) producer.Objects
+	// redisURL is the Redis everything runs on (default testenv.RedisURL),
+	// in any form WXPOSTER_REDIS_URL takes; s3 the storage backend.
+	redisURL string
+	s3       *testenv.Backend
+	shards   int
 }
 
 type setting func(*settings)
@@ -99,9 +106,10 @@ func start(tb testing.TB, opts ...setting) *system {
 		tb: tb,
 		app: wechat.App{AppID: testenv.AppID(), Secret: "e2e-secret-" + testenv.ID(12),
 			Name: "shop", JSDomains: []string{jsDomain}},
-		rdb:   testenv.Redis(tb),
-		queue: "e2e-" + testenv.ID(6),
-		logs:  &testenv.LogBuffer{},
+		rdb:    newRedis(tb, set.redisURL),
+		queue:  "e2e-" + testenv.ID(6),
+		shards: set.shards,
+		logs:   &testenv.LogBuffer{},
 	}
 	s.batchQueue = s.queue + "-batch"
 	s.batchPrefix = "e2e-" + testenv.ID(6) + ":"
@@ -120,7 +128,11 @@ func start(tb testing.TB, opts ...setting) *system {
 	tb.Cleanup(s.avatar.Close)
 	avatarHost := mustURL(tb, s.avatar.URL).Host
 
-	s.store = testenv.Store(tb)
+	if set.s3 != nil {
+		s.store = testenv.StoreOn(tb, *set.s3, nil)
+	} else {
+		s.store = testenv.Store(tb)
+	}
 	tmplPrefix := "e2e-" + testenv.ID(6) + ":template:"
 	s.tmplPrefix = tmplPrefix
 	s.templates = templates.NewStore(s.rdb, templates.WithKeyPrefix(tmplPrefix))
@@ -134,7 +146,7 @@ func start(tb testing.TB, opts ...setting) *system {
 	// single-flight and in-process caches) and asynq server, as separate
 	// processes would; they share Redis, MinIO and the simulator.
 	for range set.processes {
-		rdb := testenv.Redis(tb)
+		rdb := newRedis(tb, set.redisURL)
 		wx := wechat.New(rdb, wechat.WithBaseURL(simSrv.URL), wechat.WithLogger(log))
 		// The avatar server listens on loopback, which the Fetcher refuses
 		// unless told otherwise.
@@ -155,6 +167,7 @@ func start(tb testing.TB, opts ...setting) *system {
 	api := producer.New(s.rdb, pstore,
 		producer.WithApps(s.app),
 		producer.WithQueue(s.queue),
+		producer.WithQueueShards(set.shards),
 		producer.WithMaxRetry(set.maxRetry),
 		producer.WithImageHosts(avatarHost),
 		producer.WithLogger(log),
@@ -172,11 +185,21 @@ func start(tb testing.TB, opts ...setting) *system {
 	return s
 }
 
-// cleanupQueue removes the test's queue from Redis.
+// cleanupQueue removes the test's queues from Redis.
 func (s *system) cleanupQueue() {
 	insp := asynq.NewInspectorFromRedisClient(s.rdb)
-	_ = insp.DeleteQueue(s.queue, true)
 	_ = insp.DeleteQueue(s.batchQueue, true)
+	for _, q := range tasks.ShardQueues(s.queue, s.shards) {
+		_ = insp.DeleteQueue(q, true)
+	}
+}
+
+// newRedis is a client of url, or of the default test Redis.
+func newRedis(tb testing.TB, url string) redis.UniversalClient {
+	if url == "" {
+		return testenv.Redis(tb)
+	}
+	return testenv.RedisAt(tb, url)
 }
 
 // job is a poster job as the API shows it.
@@ -379,11 +402,30 @@ func wrapSim(set settings, h http.Handler) http.Handler {
 // withAPIKeys closes the API: requests need one of keys.
 func withAPIKeys(keys ...string) setting { return func(s *settings) { s.apiKeys = keys } }
 
-// purgeKeys deletes the Redis keys under prefix (a test's templates).
-func purgeKeys(rdb *redis.Client, prefix string) {
+// purgeKeys deletes the Redis keys under prefix (a test's templates), on
+// every master of a Cluster.
+func purgeKeys(rdb redis.UniversalClient, prefix string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if keys, err := rdb.Keys(ctx, prefix+"*").Result(); err == nil && len(keys) > 0 {
-		rdb.Del(ctx, keys...)
+	purge := func(ctx context.Context, node redis.UniversalClient) error {
+		keys, err := node.Keys(ctx, prefix+"*").Result()
+		for _, k := range keys {
+			rdb.Del(ctx, k) // one by one: on a Cluster the keys may sit in several slots
+		}
+		return err
 	}
+	if cc, ok := rdb.(*redis.ClusterClient); ok {
+		_ = cc.ForEachMaster(ctx, func(ctx context.Context, c *redis.Client) error { return purge(ctx, c) })
+		return
+	}
+	_ = purge(ctx, rdb)
 }
+
+// withRedis runs the system on the Redis url names (Sentinel, Cluster, ...).
+func withRedis(url string) setting { return func(s *settings) { s.redisURL = url } }
+
+// withS3 stores on backend b instead of testenv's default.
+func withS3(b testenv.Backend) setting { return func(s *settings) { s.s3 = &b } }
+
+// withQueueShards spreads jobs over n queues (WXPOSTER_QUEUE_SHARDS).
+func withQueueShards(n int) setting { return func(s *settings) { s.shards = n } }

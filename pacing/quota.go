@@ -69,7 +69,13 @@ func (p *Pacer) DailyQuotaHit(ctx context.Context, appID string) (Hold, error) {
 // Resume lifts a pause or cooldown of appID's calls at once (for when the
 // quota was raised, or 45009 was not about the daily quota).
 func (p *Pacer) Resume(ctx context.Context, appID string) error {
-	if err := p.rdb.Del(ctx, p.key(appID, "paused"), p.key(appID, "cooldown")).Err(); err != nil {
+	// Two DELs, not one: on Redis Cluster the keys may sit in different slots.
+	_, err := p.rdb.Pipelined(ctx, func(pipe redis.Pipeliner) error {
+		pipe.Del(ctx, p.key(appID, "paused"))
+		pipe.Del(ctx, p.key(appID, "cooldown"))
+		return nil
+	})
+	if err != nil {
 		return fmt.Errorf("pacing %s: resume: %w", appID, err)
 	}
 	p.log.InfoContext(ctx, "code calls resumed", "app", appID)

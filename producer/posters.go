@@ -109,7 +109,7 @@ func (s *Server) createPoster(w http.ResponseWriter, r *http.Request) {
 // enqueue submits the job once (tasks.Enqueuer: the same job id is the
 // same job, a failed one is replaced) and shows its state.
 func (s *Server) enqueue(ctx context.Context, id string, p tasks.PosterPayload) (*jobView, error) {
-	info, replaced, err := s.enqueuer().Enqueue(ctx, s.queue, id, p)
+	info, replaced, err := s.enqueuer().Enqueue(ctx, s.queueOf(id), id, p)
 	if err != nil {
 		return nil, err
 	}

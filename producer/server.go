@@ -51,6 +51,7 @@ type Server struct {
 	apiKeys    [][]byte
 	imageHosts map[string]bool
 	queue      string
+	shards     int
 	retention  time.Duration
 	timeout    time.Duration
 	maxRetry   int
@@ -98,6 +99,13 @@ func WithImageHosts(hosts ...string) Option {
 
 // WithQueue sets the asynq queue (default "posters").
 func WithQueue(q string) Option { return func(s *Server) { s.queue = q } }
+
+// WithQueueShards spreads jobs over n queues of the queue (see
+// tasks.ShardQueue); workers must consume the same shards.
+func WithQueueShards(n int) Option { return func(s *Server) { s.shards = n } }
+
+// queueOf is the queue job id is (or would be) in.
+func (s *Server) queueOf(id string) string { return tasks.ShardQueue(s.queue, s.shards, id) }
 
 // WithRetention sets how long finished jobs stay pollable (default 24 h).
 func WithRetention(d time.Duration) Option { return func(s *Server) { s.retention = d } }

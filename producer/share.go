@@ -169,7 +169,10 @@ func (s *Server) shareGroup(w http.ResponseWriter, r *http.Request) {
 	}
 	gk := groupKey(sess.AppID, info.OpenGID)
 	profile, _ := json.Marshal(member{OpenID: sess.OpenID, Nickname: req.Nickname, AvatarURL: req.AvatarURL})
-	_, err = s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+	// A plain pipeline, not MULTI: on Redis Cluster the group's keys and the
+	// user's sit in different slots. A partial write is repaired by the
+	// member's next share.
+	_, err = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		p.ZAdd(ctx, gk+":members", redis.Z{Score: float64(now.UnixMilli()), Member: sess.OpenID})
 		if req.Nickname != "" || req.AvatarURL != "" {
 			p.HSet(ctx, gk+":profiles", sess.OpenID, profile)

@@ -118,7 +118,7 @@ func (s *Server) readDetached(ctx context.Context, id string, last *jobView) (*j
 }
 
 func (s *Server) read(ctx context.Context, id string) (*jobView, error) {
-	info, err := s.inspector.GetTaskInfo(s.queue, id)
+	info, err := s.inspector.GetTaskInfo(s.queueOf(id), id)
 	if err == nil {
 		v := s.view(info)
 		if !v.ended() {

@@ -6,6 +6,8 @@
 #     browser tests), from Debian
 #   - Redis on 127.0.0.1:6379
 #   - MinIO on 127.0.0.1:9000, built once with `go install` and then reused
+#   - versitygw (a maintained S3 gateway) on 127.0.0.1:7170, the second S3
+#     server every storage path is tested on, likewise built once
 # It is idempotent: `make run` and `make test` call it every time.
 set -euo pipefail
 
@@ -17,6 +19,10 @@ MINIO_ENDPOINT="${WXPOSTER_MINIO_ENDPOINT:-127.0.0.1:9000}"
 MINIO_USER="${WXPOSTER_MINIO_ACCESS_KEY:-wxposter}"
 MINIO_PASS="${WXPOSTER_MINIO_SECRET_KEY:-wxposter-dev-secret}"
 REDIS_PORT=6379
+VERSITYGW_MODULE="github.com/versity/versitygw/cmd/versitygw@v1.8.0"
+VERSITYGW_ENDPOINT="${WXPOSTER_TEST_VERSITYGW_ENDPOINT:-127.0.0.1:7170}"
+VERSITYGW_USER="${WXPOSTER_TEST_VERSITYGW_ACCESS_KEY:-wxposter}"
+VERSITYGW_PASS="${WXPOSTER_TEST_VERSITYGW_SECRET_KEY:-wxposter-dev-secret}"
 
 log() { printf '[devenv] %s\n' "$*" >&2; }
 have() { command -v "$1" >/dev/null 2>&1; }
@@ -73,4 +79,21 @@ if ! minio_up; then
 	for _ in $(seq 100); do minio_up && break; sleep 0.2; done
 	minio_up || { log "MinIO did not start; see $STATE/minio.log"; exit 1; }
 fi
-log "ready: Redis 127.0.0.1:$REDIS_PORT, MinIO $MINIO_ENDPOINT"
+
+# --- versitygw -------------------------------------------------------------
+versitygw_up() { curl -sf "http://$VERSITYGW_ENDPOINT/health" >/dev/null 2>&1; }
+if ! versitygw_up; then
+	VERSITYGW_BIN="$(go env GOPATH)/bin/versitygw"
+	if [ ! -x "$VERSITYGW_BIN" ]; then
+		log "building versitygw once with go install (about 2 minutes; cached in $(go env GOPATH)/bin)"
+		(cd "$STATE" && GOFLAGS=-mod=mod go install "$VERSITYGW_MODULE")
+	fi
+	log "starting versitygw on $VERSITYGW_ENDPOINT (data in $STATE/versitygw)"
+	mkdir -p "$STATE/versitygw"
+	ROOT_ACCESS_KEY="$VERSITYGW_USER" ROOT_SECRET_KEY="$VERSITYGW_PASS" \
+		nohup "$VERSITYGW_BIN" --port "$VERSITYGW_ENDPOINT" --health /health --quiet posix "$STATE/versitygw" \
+		>"$STATE/versitygw.log" 2>&1 </dev/null &
+	for _ in $(seq 100); do versitygw_up && break; sleep 0.2; done
+	versitygw_up || { log "versitygw did not start; see $STATE/versitygw.log"; exit 1; }
+fi
+log "ready: Redis 127.0.0.1:$REDIS_PORT, MinIO $MINIO_ENDPOINT, versitygw $VERSITYGW_ENDPOINT"

@@ -1,5 +1,5 @@
-// Package storage keeps codes and posters in a MinIO (S3) bucket and turns
-// object keys into public URLs.
+// Package storage keeps codes and posters in an S3 bucket (MinIO in
+// development, any S3 in production) and turns object keys into public URLs.
 package storage
 
 import (
@@ -28,6 +28,7 @@ type Store struct {
 	bucket     string
 	publicBase string
 	maxGet     int64
+	putOpts    minio.PutObjectOptions // the checksum settings of every upload
 }
 
 // Option configures a Store.
@@ -42,37 +43,105 @@ func WithPublicBaseURL(u string) Option {
 // WithMaxObjectSize bounds what Get reads into memory (default 32 MiB).
 func WithMaxObjectSize(n int64) Option { return func(s *Store) { s.maxGet = n } }
 
-// Config is how to reach MinIO.
+// Config is how to reach the S3 server (MinIO, versitygw, AWS S3, Tencent
+// COS, Aliyun OSS, ...).
 type Config struct {
 	Endpoint  string // host:port
 	AccessKey string
 	SecretKey string
 	Secure    bool
 	Bucket    string
+	// Region of the bucket; empty asks the server.
+	Region string
+	// BucketLookup is auto (default), path or dns (virtual-host style).
+	BucketLookup string
+	// Checksum is auto (default), md5 or crc32c; see ChecksumMode.
+	Checksum string
+	// ExternalBucket: the bucket exists and its policy is managed outside
+	// wxposter (providers without bucket policies, keys without the right
+	// to set one). New then only checks that the bucket is there.
+	ExternalBucket bool
 }
 
-// New connects to MinIO, creates the bucket if it is missing and makes the
-// public prefixes anonymously readable.
+// Checksum modes of uploads (Config.Checksum).
+const (
+	// ChecksumAuto is minio-go's default: no x-amz-checksum-* header; the
+	// payload is signed in aws-chunked form over http and sent as
+	// UNSIGNED-PAYLOAD over https.
+	ChecksumAuto = "auto"
+	// ChecksumMD5 sends Content-MD5 and the payload in one unsigned piece:
+	// the form nearly every S3 accepts, for providers that reject checksum
+	// headers or aws-chunked uploads.
+	ChecksumMD5 = "md5"
+	// ChecksumCRC32C adds a trailing x-amz-checksum-crc32c to an unsigned
+	// streamed payload (STREAMING-UNSIGNED-PAYLOAD-TRAILER, what the AWS
+	// SDKs send by default), for servers that support trailing checksums.
+	// (minio-go's signed variant over http is refused by versitygw v1.8.0:
+	// "The CRC32C you specified did not match".)
+	ChecksumCRC32C = "crc32c"
+)
+
+// BucketLookup maps auto|path|dns to minio-go's lookup type.
+func BucketLookup(s string) (minio.BucketLookupType, error) {
+	switch s {
+	case "", "auto":
+		return minio.BucketLookupAuto, nil
+	case "path":
+		return minio.BucketLookupPath, nil
+	case "dns":
+		return minio.BucketLookupDNS, nil
+	}
+	return 0, fmt.Errorf("storage: bucket lookup %q: must be auto, path or dns", s)
+}
+
+// New connects to the S3 server and, unless cfg.ExternalBucket, creates
+// the bucket if it is missing and makes the public prefixes anonymously
+// readable.
 func New(ctx context.Context, cfg Config, opts ...Option) (*Store, error) {
+	lookup, err := BucketLookup(cfg.BucketLookup)
+	if err != nil {
+		return nil, err
+	}
+	s := &Store{
+		bucket: cfg.Bucket,
+		maxGet: 32 << 20,
+	}
+	switch cfg.Checksum {
+	case "", ChecksumAuto:
+	case ChecksumMD5:
+		s.putOpts = minio.PutObjectOptions{SendContentMd5: true, DisableContentSha256: true}
+	case ChecksumCRC32C:
+		s.putOpts = minio.PutObjectOptions{Checksum: minio.ChecksumCRC32C, DisableContentSha256: true}
+	default:
+		return nil, fmt.Errorf("storage: checksum %q: must be auto, md5 or crc32c", cfg.Checksum)
+	}
 	client, err := minio.New(cfg.Endpoint, &minio.Options{
-		Creds:  credentials.NewStaticV4(cfg.AccessKey, cfg.SecretKey, ""),
-		Secure: cfg.Secure,
+		Creds:           credentials.NewStaticV4(cfg.AccessKey, cfg.SecretKey, ""),
+		Secure:          cfg.Secure,
+		Region:          cfg.Region,
+		BucketLookup:    lookup,
+		TrailingHeaders: cfg.Checksum == ChecksumCRC32C,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("storage: client for %s: %w", cfg.Endpoint, err)
 	}
+	s.client = client
 	scheme := "http"
 	if cfg.Secure {
 		scheme = "https"
 	}
-	s := &Store{
-		client:     client,
-		bucket:     cfg.Bucket,
-		publicBase: scheme + "://" + cfg.Endpoint + "/" + cfg.Bucket,
-		maxGet:     32 << 20,
+	s.publicBase = scheme + "://" + cfg.Endpoint + "/" + cfg.Bucket
+	if lookup == minio.BucketLookupDNS {
+		s.publicBase = scheme + "://" + cfg.Bucket + "." + cfg.Endpoint
 	}
 	for _, o := range opts {
 		o(s)
+	}
+	if cfg.ExternalBucket {
+		if err := s.Ping(ctx); err != nil {
+			return nil, err
+		}
+		return s, nil
 	}
 	if err := s.ensureBucket(ctx); err != nil {
 		return nil, err
@@ -93,7 +162,9 @@ func (s *Store) ensureBucket(ctx context.Context) error {
 		}
 	}
 	if err := s.client.SetBucketPolicy(ctx, s.bucket, publicReadPolicy(s.bucket)); err != nil {
-		return fmt.Errorf("storage: set public-read policy on %q: %w", s.bucket, err)
+		return fmt.Errorf("storage: set public-read policy on %q (if the provider has no bucket policies or "+
+			"the key may not set one, make posters/ and codes/ publicly readable yourself and set "+
+			"WXPOSTER_S3_MANAGE_BUCKET=false): %w", s.bucket, err)
 	}
 	return nil
 }
@@ -127,10 +198,9 @@ const ImmutableCache = "public, max-age=31536000, immutable"
 
 // Put stores data under key.
 func (s *Store) Put(ctx context.Context, key string, data []byte, o PutOptions) error {
-	_, err := s.client.PutObject(ctx, s.bucket, key, bytes.NewReader(data), int64(len(data)), minio.PutObjectOptions{
-		ContentType:  o.ContentType,
-		CacheControl: o.CacheControl,
-	})
+	po := s.putOpts
+	po.ContentType, po.CacheControl = o.ContentType, o.CacheControl
+	_, err := s.client.PutObject(ctx, s.bucket, key, bytes.NewReader(data), int64(len(data)), po)
 	if err != nil {
 		return fmt.Errorf("storage: put %s: %w", key, err)
 	}

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -17,7 +18,7 @@ import (
 	"github.com/wxposter/wxposter/poster/palette"
 )
 
-// Store keeps templates in Redis:
+// Store keeps templates in Redis (all keys in one Redis Cluster slot):
 //
 //	<prefix><name>      hash: version, sha256, updated_at, seq (last version
 //	                    number handed out, never reused), deleted
@@ -28,18 +29,43 @@ import (
 // jobs queued with them still render. It is safe for concurrent use, across
 // processes too: every change is one Lua script.
 type Store struct {
-	rdb        redis.UniversalClient
-	prefix     string
-	versionTTL time.Duration
-	cache      *cache
-	now        func() time.Time
+	rdb    redis.UniversalClient
+	prefix string
+	// legacyPrefix overrides legacyKeyPrefix in MigrateLegacyKeys (tests).
+	legacyPrefix string
+	versionTTL   time.Duration
+	cache        *cache
+	now          func() time.Time
 }
+
+// DefaultKeyPrefix is where templates live in Redis: one hash tag, so that
+// the store's scripts work on Redis Cluster.
+const DefaultKeyPrefix = "wxposter:{template}:"
+
+// legacyKeyPrefix is where templates lived before the hash tag.
+const legacyKeyPrefix = "wxposter:template:"
 
 // Option configures a Store.
 type Option func(*Store)
 
-// WithKeyPrefix sets the Redis key prefix (default "wxposter:template:").
-func WithKeyPrefix(p string) Option { return func(s *Store) { s.prefix = p } }
+// WithKeyPrefix sets the Redis key prefix (default "wxposter:{template}:").
+// Every key of the store must share one Redis Cluster slot (its scripts
+// touch several), so a prefix without a {hash tag} gets "{tpl}:" appended.
+func WithKeyPrefix(p string) Option {
+	return func(s *Store) {
+		if !hasHashTag(p) {
+			p += "{tpl}:"
+		}
+		s.prefix = p
+	}
+}
+
+// hasHashTag reports whether key has a non-empty {…} section, the part
+// Redis Cluster hashes instead of the whole key.
+func hasHashTag(key string) bool {
+	i := strings.IndexByte(key, '{')
+	return i >= 0 && strings.IndexByte(key[i+1:], '}') > 0
+}
 
 // WithVersionTTL sets how long a superseded or deleted version stays
 // readable (default 7 days: longer than any job can wait, retries and a
@@ -53,7 +79,7 @@ func WithCacheSize(n int) Option { return func(s *Store) { s.cache = newCache(n)
 // NewStore returns a Store on rdb.
 func NewStore(rdb redis.UniversalClient, opts ...Option) *Store {
 	s := &Store{
-		rdb: rdb, prefix: "wxposter:template:", versionTTL: 7 * 24 * time.Hour,
+		rdb: rdb, prefix: DefaultKeyPrefix, versionTTL: 7 * 24 * time.Hour,
 		cache: newCache(256), now: time.Now,
 	}
 	for _, o := range opts {

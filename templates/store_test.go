@@ -21,7 +21,7 @@ import (
 func newTestStore(tb testing.TB, opts ...Option) (*Store, *redis.Client, string) {
 	tb.Helper()
 	rdb := testenv.Redis(tb)
-	prefix := "wxtest:template:" + testenv.ID(4) + ":"
+	prefix := "wxtest:template:{" + testenv.ID(4) + "}:" // one slot, as Cluster needs
 	tb.Cleanup(func() { purge(tb, rdb, prefix) })
 	return NewStore(rdb, append([]Option{WithKeyPrefix(prefix)}, opts...)...), rdb, prefix
 }

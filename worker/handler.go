@@ -202,7 +202,11 @@ func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 			return h.fail(ctx, t, id, classify(err))
 		}
 		h.outageOver(ctx, id)
-		h.record(ctx, t, id, tasks.Result{URL: url, Key: tasks.PosterKey(id, p.PosterExt())}, true)
+		if err := h.record(ctx, t, id, tasks.Result{URL: url, Key: tasks.PosterKey(id, p.PosterExt())}, true); err != nil {
+			// Completed without its URL would be a lost poster: run again
+			// (the poster is stored, so the rerun costs no quota).
+			return fmt.Errorf("record the result: %w", err)
+		}
 		if err := h.ended(ctx, id, batch.Succeeded, nil); err != nil {
 			// Run again: the poster is stored, so the rerun costs neither a
 			// render nor a WeChat call (alreadyMade), and records the items then.
@@ -442,12 +446,14 @@ func (h *Handler) hold(ctx context.Context, t *asynq.Task, id string, rl *RateLi
 }
 
 // record writes the result on the task and, when the job has ended, wakes
-// pollers waiting on it.
-func (h *Handler) record(ctx context.Context, t *asynq.Task, id string, r tasks.Result, done bool) {
+// pollers waiting on it. The write is retried while Redis fails over; its
+// error is returned.
+func (h *Handler) record(ctx context.Context, t *asynq.Task, id string, r tasks.Result, done bool) error {
 	b, _ := json.Marshal(r)
+	var werr error
 	if w := t.ResultWriter(); w != nil {
-		if _, err := w.Write(b); err != nil {
-			h.log.WarnContext(ctx, "could not record result", "job", id, "err", err)
+		if werr = writeResult(ctx, w, b, 20*time.Second); werr != nil {
+			h.log.WarnContext(ctx, "could not record result", "job", id, "err", werr)
 		}
 	}
 	if done && id != "" {
@@ -455,4 +461,5 @@ func (h *Handler) record(ctx context.Context, t *asynq.Task, id string, r tasks.
 			h.log.WarnContext(ctx, "could not announce job end", "job", id, "err", err)
 		}
 	}
+	return werr
 }

@@ -22,7 +22,10 @@ type ServerConfig struct {
 	Queue string // default tasks.DefaultQueue
 	// BatchQueue, when set, is also served, strictly after Queue: a batch
 	// item runs only when no single poster waits.
-	BatchQueue  string
+	BatchQueue string
+	// Shards is WXPOSTER_QUEUE_SHARDS: the worker consumes every shard of
+	// Queue (tasks.ShardQueues), all with the same priority.
+	Shards      int
 	Concurrency int // default 10
 	// PollInterval is how long an idle worker sleeps before looking for work
 	// again. asynq's default of 1 s would add up to a second to every poster.
@@ -79,14 +82,11 @@ func (cfg ServerConfig) asynq() asynq.Config {
 		cfg.Logger = slog.Default()
 	}
 	log := cfg.Logger
-	queues := map[string]int{cfg.Queue: 1}
-	if cfg.BatchQueue != "" && cfg.BatchQueue != cfg.Queue {
-		queues = map[string]int{cfg.Queue: 2, cfg.BatchQueue: 1}
-	}
+	queues, strict := queues(cfg.Queue, cfg.Shards, cfg.BatchQueue)
 	return asynq.Config{
 		Concurrency:              cfg.Concurrency,
 		Queues:                   queues,
-		StrictPriority:           true,
+		StrictPriority:           strict,
 		TaskCheckInterval:        cfg.PollInterval,
 		ShutdownTimeout:          cfg.ShutdownTimeout,
 		DelayedTaskCheckInterval: cfg.RetryCheckInterval,
@@ -102,9 +102,36 @@ func (cfg ServerConfig) asynq() asynq.Config {
 	}
 }
 
-// NewMux routes poster tasks to h.
+// queues are the queues a worker serves: every shard of the poster queue
+// and the batch queue. Batch items run only when no single poster waits
+// (strict priority); but with several shards strict priority would always
+// drain one shard first and starve the others under a backlog, so then
+// queues are picked by weight: each shard 10, the batch queue 1.
+func queues(base string, shards int, batch string) (map[string]int, bool) {
+	qs := tasks.ShardQueues(base, shards)
+	m := map[string]int{}
+	if batch == "" || batch == base {
+		for _, q := range qs {
+			m[q] = 1
+		}
+		return m, false
+	}
+	if len(qs) == 1 {
+		m[base], m[batch] = 2, 1
+		return m, true
+	}
+	for _, q := range qs {
+		m[q] = 10
+	}
+	m[batch] = 1
+	return m, false
+}
+
+// NewMux routes poster tasks to h. After each task it waits for Redis to
+// answer (see awaitRedis), so asynq can record the outcome.
 func NewMux(h *Handler) *asynq.ServeMux {
 	mux := asynq.NewServeMux()
+	mux.Use(awaitRedis(h.rdb, 20*time.Second)) // outcomes survive a Sentinel failover
 	mux.Handle(tasks.TypeGeneratePoster, h)
 	return mux
 }

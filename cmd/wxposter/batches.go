@@ -11,7 +11,9 @@ import (
 // batchStore is the batch state both producer and worker use.
 func (d *deps) batchStore() *batch.Store {
 	return batch.NewStore(d.rdb, batch.WithRetention(d.cfg.BatchRetention),
-		batch.WithQueues(d.cfg.Queue, d.cfg.BatchQueue), batch.WithLogger(d.log), batch.WithItemObserver(d.metrics))
+		// Control tasks go to a queue every worker serves: with
+		// WXPOSTER_QUEUE_SHARDS, the first shard of the poster queue.
+		batch.WithQueues(tasks.ShardQueues(d.cfg.Queue, d.cfg.QueueShards)[0], d.cfg.BatchQueue), batch.WithLogger(d.log), batch.WithItemObserver(d.metrics))
 }
 
 // producerBatches is the API's batch configuration.

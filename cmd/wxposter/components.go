@@ -19,6 +19,7 @@ import (
 	"github.com/wxposter/wxposter/poster"
 	"github.com/wxposter/wxposter/poster/imagesrc"
 	"github.com/wxposter/wxposter/producer"
+	"github.com/wxposter/wxposter/redisconn"
 	"github.com/wxposter/wxposter/storage"
 	"github.com/wxposter/wxposter/tasks"
 	"github.com/wxposter/wxposter/templates"
@@ -28,19 +29,21 @@ import (
 
 // deps are the connections both producer and worker need.
 type deps struct {
-	cfg   *config.Config
-	log   *slog.Logger
-	rdb   *redis.Client
+	cfg *config.Config
+	log *slog.Logger
+	rdb redis.UniversalClient
+	// redis is WXPOSTER_REDIS_URL parsed: rdb is built from it, and so must
+	// be any other Redis connection (asynqmon takes redis.AsynqOpt()).
+	redis *redisconn.Conn
 	store *storage.Store
 	apps  []wechat.App
 	// templates are the stored templates, shared by producer and workers.
 	templates *templates.Store
-	// Operations (ops.go): the process's metrics, objects timed by them, the
-	// Redis connection as asynqmon needs it, and what to close at the end.
-	metrics   *metrics.Metrics
-	objects   *metrics.Store
-	redisConn asynq.RedisConnOpt
-	closers   []func() error
+	// Operations (ops.go): the process's metrics, objects timed by them,
+	// and what to close at the end.
+	metrics *metrics.Metrics
+	objects *metrics.Store
+	closers []func() error
 }
 
 func newLogger(cfg *config.Config) *slog.Logger {
@@ -67,24 +70,22 @@ func connect(ctx context.Context, cfg *config.Config) (*deps, error) {
 	if cfg.IDSecret == "" {
 		log.Warn("WXPOSTER_ID_SECRET is not set: job ids and poster URLs use the public development secret")
 	}
-	ropt, err := redis.ParseURL(string(cfg.RedisURL))
-	if err != nil {
-		return nil, fmt.Errorf("WXPOSTER_REDIS_URL: %w", err)
-	}
-	rdb := redis.NewClient(ropt)
+	rconn := cfg.Redis()
+	rdb := rconn.NewClient()
 	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	if err := rdb.Ping(pctx).Err(); err != nil {
 		rdb.Close()
-		return nil, fmt.Errorf("redis at %s is not reachable (start it, or run scripts/devenv.sh): %w", ropt.Addr, err)
+		return nil, fmt.Errorf("redis (%s) is not reachable (start it, or run scripts/devenv.sh): %w", rconn, err)
 	}
 	store, err := storage.New(pctx, storage.Config{
 		Endpoint: cfg.MinIOEndpoint, AccessKey: cfg.MinIOAccessKey, SecretKey: string(cfg.MinIOSecretKey),
-		Secure: cfg.MinIOSecure, Bucket: cfg.Bucket,
+		Secure: cfg.MinIOSecure, Bucket: cfg.Bucket, Region: cfg.S3Region, BucketLookup: cfg.S3BucketLookup,
+		Checksum: cfg.S3Checksum, ExternalBucket: !cfg.S3ManageBucket,
 	}, storage.WithPublicBaseURL(cfg.PublicBaseURL))
 	if err != nil {
 		rdb.Close()
-		return nil, fmt.Errorf("minio at %s: %w", cfg.MinIOEndpoint, err)
+		return nil, fmt.Errorf("s3 storage at %s: %w", cfg.MinIOEndpoint, err)
 	}
 	startPprof(ctx, log, cfg.PprofListen)
 	apps := make([]wechat.App, len(cfg.Apps))
@@ -92,14 +93,19 @@ func connect(ctx context.Context, cfg *config.Config) (*deps, error) {
 		apps[i] = wechat.App{Name: a.Name, AppID: a.AppID, Secret: string(a.Secret), JSDomains: a.JSDomains}
 	}
 	m := metrics.New()
-	return &deps{cfg: cfg, log: log, rdb: rdb, store: store, apps: apps, templates: templates.NewStore(rdb),
-		metrics: m, objects: m.Store(store), redisConn: asynqConn(ropt)}, nil
+	return &deps{cfg: cfg, log: log, rdb: rdb, redis: rconn, store: store, apps: apps, templates: templates.NewStore(rdb),
+		metrics: m, objects: m.Store(store)}, nil
 }
 
 // loadTemplates stores the palettes of WXPOSTER_TEMPLATE_DIR. Unchanged
 // files keep their versions, so restarts (and several producers starting
 // at once) cost nothing and invalidate no poster.
 func (d *deps) loadTemplates(ctx context.Context) error {
+	if n, err := d.templates.MigrateLegacyKeys(ctx); err != nil {
+		return err
+	} else if n > 0 {
+		d.log.Info("templates moved to their Redis Cluster-ready keys", "keys", n)
+	}
 	if d.cfg.TemplateDir == "" {
 		return nil
 	}
@@ -138,6 +144,7 @@ func (d *deps) producer(ctx context.Context) (*producer.Server, error) {
 		producer.WithAPIKeys(keys...),
 		producer.WithImageHosts(d.imageHosts()...),
 		producer.WithQueue(d.cfg.Queue),
+		producer.WithQueueShards(d.cfg.QueueShards),
 		producer.WithRetention(d.cfg.JobRetention),
 		producer.WithTimeout(d.cfg.JobTimeout),
 		producer.WithMaxRetry(d.cfg.MaxRetry),
@@ -195,6 +202,7 @@ func (d *deps) worker() (*asynq.Server, *asynq.ServeMux, error) {
 	srv := worker.NewServer(d.rdb, worker.ServerConfig{
 		Queue:        d.cfg.Queue,
 		BatchQueue:   d.cfg.BatchQueue,
+		Shards:       d.cfg.QueueShards,
 		Concurrency:  d.cfg.WorkerConcurrency,
 		PollInterval: d.cfg.WorkerPollInterval,
 		Logger:       d.log,
@@ -224,7 +232,7 @@ func (d *deps) startWorker() (stop func(), err error) {
 	if err := srv.Start(mux); err != nil {
 		return nil, fmt.Errorf("start worker: %w", err)
 	}
-	d.log.Info("worker started", "queue", d.cfg.Queue, "concurrency", d.cfg.WorkerConcurrency)
+	d.log.Info("worker started", "queue", d.cfg.Queue, "shards", d.cfg.QueueShards, "concurrency", d.cfg.WorkerConcurrency)
 	return srv.Shutdown, nil
 }
 

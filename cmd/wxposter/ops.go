@@ -6,21 +6,11 @@ import (
 
 	"github.com/hibiken/asynq"
 	asynqmetrics "github.com/hibiken/asynq/x/metrics"
-	"github.com/redis/go-redis/v9"
 
 	"github.com/wxposter/wxposter/dashboard"
 	"github.com/wxposter/wxposter/producer"
+	"github.com/wxposter/wxposter/tasks"
 )
-
-// asynqConn is the Redis of ropt as asynq describes a connection: asynqmon
-// opens its own pool from it.
-func asynqConn(ropt *redis.Options) asynq.RedisConnOpt {
-	return asynq.RedisClientOpt{
-		Network: ropt.Network, Addr: ropt.Addr, Username: ropt.Username, Password: ropt.Password,
-		DB: ropt.DB, DialTimeout: ropt.DialTimeout, ReadTimeout: ropt.ReadTimeout,
-		WriteTimeout: ropt.WriteTimeout, PoolSize: ropt.PoolSize, TLSConfig: ropt.TLSConfig,
-	}
-}
 
 // opsRoutes are the producer's operator routes: /metrics (with asynq's
 // queue collector, registered here in the producer only so that N worker
@@ -28,12 +18,12 @@ func asynqConn(ropt *redis.Options) asynq.RedisConnOpt {
 func (d *deps) opsRoutes(ctx context.Context) ([]producer.Option, error) {
 	d.metrics.Registry().MustRegister(asynqmetrics.NewQueueMetricsCollector(asynq.NewInspectorFromRedisClient(d.rdb)))
 	cfg := d.cfg
-	dash, err := dashboard.New(ctx, d.redisConn,
+	dash, err := dashboard.New(ctx, d.redis.AsynqOpt(),
 		dashboard.WithPasswords(cfg.DashboardPasswords()...),
 		dashboard.WithOpen(cfg.DashboardOpen),
 		dashboard.WithReadOnly(cfg.DashboardReadOnly),
 		dashboard.WithShowData(cfg.DashboardShowData),
-		dashboard.WithQueues(cfg.Queue, cfg.BatchQueue),
+		dashboard.WithQueues(append(tasks.ShardQueues(cfg.Queue, cfg.QueueShards), cfg.BatchQueue)...),
 		dashboard.WithLogger(d.log),
 	)
 	if err != nil {

@@ -1,6 +1,8 @@
-// Package testenv gives integration tests real Redis and real MinIO, the
-// ones scripts/devenv.sh starts (`make test` runs it first), isolated per
-// test: a fresh bucket, unique appids and queue names.
+// Package testenv gives integration tests real Redis and real S3 storage
+// (MinIO and versitygw), the ones scripts/devenv.sh starts (`make test` runs
+// it first), isolated per test: a fresh bucket, unique appids and queue
+// names. The Redis Sentinel and Cluster topologies of `make test` are in
+// topologies.go.
 package testenv
 
 import (
@@ -17,6 +19,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/wxposter/wxposter/redisconn"
 	"github.com/wxposter/wxposter/storage"
 )
 
@@ -35,7 +38,7 @@ var (
 	MinIOSecret = env("WXPOSTER_MINIO_SECRET_KEY", "wxposter-dev-secret")
 )
 
-const hint = " (run `make test`, or scripts/devenv.sh to start Redis and MinIO)"
+const hint = " (run `make test`, or scripts/devenv.sh to start Redis, MinIO and versitygw)"
 
 // Redis returns a client of the test Redis, closed at the end of the test.
 func Redis(tb testing.TB) *redis.Client {
@@ -54,17 +57,72 @@ func Redis(tb testing.TB) *redis.Client {
 	return rdb
 }
 
-// Store returns a Store on a new bucket, emptied and removed after the test.
+// RedisAt returns a client of the Redis that url names (any form
+// WXPOSTER_REDIS_URL takes: single, Sentinel or Cluster), closed at the end
+// of the test.
+func RedisAt(tb testing.TB, url string) redis.UniversalClient {
+	tb.Helper()
+	conn, err := redisconn.Parse(url)
+	if err != nil {
+		tb.Fatalf("redis url: %v", err)
+	}
+	rdb := conn.NewClient()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := rdb.Ping(ctx).Err(); err != nil {
+		rdb.Close()
+		tb.Fatalf("redis %s: %v%s", conn, err, hint)
+	}
+	tb.Cleanup(func() { rdb.Close() })
+	return rdb
+}
+
+// Backend is an S3 server the tests can store on.
+type Backend struct {
+	Name, Endpoint, AccessKey, SecretKey string
+}
+
+// The S3 servers scripts/devenv.sh starts: MinIO (the development default)
+// and versitygw (a maintained S3 gateway, on a POSIX directory).
+var (
+	MinIO   = Backend{"minio", MinIOServer, MinIOKey, MinIOSecret}
+	Versity = Backend{"versitygw", env("WXPOSTER_TEST_VERSITYGW_ENDPOINT", "127.0.0.1:7170"),
+		env("WXPOSTER_TEST_VERSITYGW_ACCESS_KEY", "wxposter"), env("WXPOSTER_TEST_VERSITYGW_SECRET_KEY", "wxposter-dev-secret")}
+)
+
+// Backends are every S3 server storage paths are proven on.
+func Backends() []Backend { return []Backend{MinIO, Versity} }
+
+// DefaultBackend is the backend of Store: MinIO, or versitygw with
+// WXPOSTER_TEST_S3=versitygw (to run the whole suite on it).
+func DefaultBackend() Backend {
+	if os.Getenv("WXPOSTER_TEST_S3") == Versity.Name {
+		return Versity
+	}
+	return MinIO
+}
+
+// Store returns a Store on a new bucket of DefaultBackend, emptied and
+// removed after the test.
 func Store(tb testing.TB, opts ...storage.Option) *storage.Store {
+	tb.Helper()
+	return StoreOn(tb, DefaultBackend(), nil, opts...)
+}
+
+// StoreOn is Store on backend b; mod, if not nil, adjusts the storage
+// configuration (checksum mode, bucket lookup, ...) first.
+func StoreOn(tb testing.TB, b Backend, mod func(*storage.Config), opts ...storage.Option) *storage.Store {
 	tb.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	bucket := "wxtest-" + ID(8)
-	s, err := storage.New(ctx, storage.Config{
-		Endpoint: MinIOServer, AccessKey: MinIOKey, SecretKey: MinIOSecret, Bucket: bucket,
-	}, opts...)
+	cfg := storage.Config{Endpoint: b.Endpoint, AccessKey: b.AccessKey, SecretKey: b.SecretKey, Bucket: bucket}
+	if mod != nil {
+		mod(&cfg)
+	}
+	s, err := storage.New(ctx, cfg, opts...)
 	if err != nil {
-		tb.Fatalf("minio at %s: %v%s", MinIOServer, err, hint)
+		tb.Fatalf("%s at %s: %v%s", b.Name, b.Endpoint, err, hint)
 	}
 	tb.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
