@@ -117,7 +117,7 @@ func breakUnits(us []unit, para int, maxW float64, lines []lineSpan, limit int) 
 	full := func() bool { return limit > 0 && len(lines) > limit }
 	fits := func(a, b int) bool { return maxW <= 0 || pre[max(lastInk[b], a)]-pre[a] <= maxW }
 	before := len(lines)
-	cur := -1    // first unit of the line being filled
+	cur := -1     // first unit of the line being filled
 	soft := false // the next line is a soft wrap, not the paragraph's first
 	emit := func(end int) {
 		lines = append(lines, lineSpan{para, cur, end})
