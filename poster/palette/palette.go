@@ -89,6 +89,17 @@ type Palette struct {
 	warnings      []*Error
 }
 
+// DrawsCode reports whether a view draws the job's mini-program code (a
+// wxacode view). A palette that does not needs no code from WeChat.
+func (p *Palette) DrawsCode() bool {
+	for _, v := range p.views {
+		if v.Type == TypeWxacode {
+			return true
+		}
+	}
+	return false
+}
+
 // Compat is how the palette reads what Painter and CSS disagree on.
 func (p *Palette) Compat() Compat { return p.compat }
 
