@@ -11,8 +11,8 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"sync/atomic"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/wxposter/wxposter/internal/testenv"

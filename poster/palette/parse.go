@@ -305,21 +305,6 @@ func decodeObject(data []byte, path string) (jsonObject, error) {
 	return o, nil
 }
 
-// only reports the first field (in sorted order) that is not allowed.
-func (o jsonObject) only(path string, allowed ...string) error {
-	keys := make([]string, 0, len(o))
-	for k := range o {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	for _, k := range keys {
-		if !slices.Contains(allowed, k) {
-			return &Error{path + "." + k, "unknown field"}
-		}
-	}
-	return nil
-}
-
 func jsonString(raw json.RawMessage) (string, bool) {
 	var s string
 	if err := json.Unmarshal(raw, &s); err != nil {
