@@ -144,7 +144,33 @@ func TestPreviewPageInChromium(t *testing.T) {
 	if n := s.sim.Total("/wxa/getwxacodeunlimit"); n != 0 {
 		t.Errorf("code calls = %d, want 0", n)
 	}
-	// WXPOSTER_SCREENSHOT=dir keeps a picture of the page to look at.
+	// Fixed, the palette is saved as a template from the page.
+	if err := chromedp.Do(ctx,
+		setText(`#palette`, good),
+		chromedp.WaitVisible(`#image[src^="data:image/png"]`),
+		setText(`#save-name`, "from-page"),
+		chromedp.Click(`#save`),
+	); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(20 * time.Second); ; {
+		status, err = chromedp.Run(ctx, chromedp.Text(`#status`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(status, "saved from-page version 1") || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if !strings.Contains(status, "saved from-page version 1 (created)") {
+		t.Fatalf("after Save: status %q", status)
+	}
+	if tmpl, err := s.templates.Get(ctxT(t), "from-page"); err != nil || tmpl.Version != 1 {
+		t.Fatalf("stored template: %v %v", tmpl, err)
+	}
+
+		// WXPOSTER_SCREENSHOT=dir keeps a picture of the page to look at.
 	if dir := os.Getenv("WXPOSTER_SCREENSHOT"); dir != "" {
 		_ = chromedp.Do(ctx, setText(`#palette`, good), chromedp.WaitVisible(`#image[src^="data:image/png"]`))
 		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(90))
