@@ -6,8 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"io/fs"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/wxposter/wxposter/poster"
@@ -22,8 +22,7 @@ const maxPreviewBody = templates.MaxPaletteBytes + 64<<10
 func (s *Server) previewRoutes(m *routeMux) {
 	m.Handle("POST /v1/preview", s.auth(http.HandlerFunc(s.preview)))
 	// The page is static and public; its calls carry the API key.
-	page, _ := fs.Sub(previewpage.Files, ".")
-	m.Handle("GET /preview/", http.StripPrefix("/preview/", http.FileServerFS(page)))
+	m.Handle("GET /preview/", http.StripPrefix("/preview/", http.FileServerFS(previewpage.Files)))
 }
 
 // previewRequest is the body of POST /v1/preview: a palette, or the name of
@@ -59,7 +58,7 @@ func (s *Server) preview(w http.ResponseWriter, r *http.Request) {
 	var maxErr *http.MaxBytesError
 	switch {
 	case errors.As(err, &maxErr):
-		invalid(w, "body", "must be at most "+itoa(maxPreviewBody)+" bytes")
+		invalid(w, "body", "must be at most "+strconv.Itoa(maxPreviewBody)+" bytes")
 		return
 	case err != nil:
 		invalid(w, "body", "could not be read")
@@ -77,7 +76,7 @@ func (s *Server) preview(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if req.Width < 0 || req.Width > palette.MaxSide {
-		invalid(w, "width", "must be from 0 to "+itoa(palette.MaxSide))
+		invalid(w, "width", "must be from 0 to "+strconv.Itoa(palette.MaxSide))
 		return
 	}
 	src := []byte(req.Palette)
@@ -143,9 +142,4 @@ func (s *Server) preview(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", ct)
 	w.Header().Set("Cache-Control", "no-store")
 	_, _ = w.Write(buf.Bytes())
-}
-
-func itoa(n int) string {
-	b, _ := json.Marshal(n)
-	return string(b)
 }
