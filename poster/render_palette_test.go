@@ -237,7 +237,7 @@ func TestRotate(t *testing.T) {
 }
 
 func TestShadow(t *testing.T) {
-	img := mustRender(t, `{"width":"200rpx","height":"200rpx","background":"#fff","views":[
+	img := mustRender(t, `{"compat":"css","width":"200rpx","height":"200rpx","background":"#fff","views":[
 		{"type":"rect","css":{"left":"50rpx","top":"50rpx","width":"100rpx","height":"100rpx","color":"#fff","shadow":"10rpx 20rpx 10rpx rgba(0,0,0,0.5)"}}]}`)
 	if c := img.RGBAAt(100, 100); c != (color.RGBA{0xff, 0xff, 0xff, 0xff}) {
 		t.Errorf("box covered by its shadow: %v", c)
@@ -254,6 +254,17 @@ func TestShadow(t *testing.T) {
 		{"type":"rect","css":{"left":"50rpx","top":"50rpx","width":"100rpx","height":"100rpx","color":"#fff","shadow":"0 10px 0 #000"}}]}`)
 	if img2.RGBAAt(100, 165).R != 0 || img2.RGBAAt(100, 175).R != 0xff {
 		t.Errorf("shadow 0 10px 0: ends at %v/%v, want 20 px below the box", img2.RGBAAt(100, 165), img2.RGBAAt(100, 175))
+	}
+	// Painter reads "10rpx" in a shadow as 10px (parseInt); "compat":"css" as 10rpx.
+	for _, tt := range []struct {
+		compat string
+		end    int // px below the box where the shadow ends
+	}{{"", 20}, {`"compat":"css",`, 10}} {
+		img := mustRender(t, `{`+tt.compat+`"width":"200rpx","height":"200rpx","background":"#fff","views":[
+		{"type":"rect","css":{"left":"50rpx","top":"50rpx","width":"100rpx","height":"100rpx","color":"#fff","shadow":"0 10rpx 0 #000"}}]}`)
+		if img.RGBAAt(100, 150+tt.end-5).R != 0 || img.RGBAAt(100, 150+tt.end+5).R != 0xff {
+			t.Errorf("%s shadow 0 10rpx 0: want it to end %d px below the box", tt.compat, tt.end)
+		}
 	}
 }
 

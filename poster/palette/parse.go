@@ -696,6 +696,8 @@ func (p *cssParser) parse() {
 	} else if ok {
 		if c.Shadow, err = parseShadow(s); err != nil {
 			p.note(p.fail("shadow", err.Error()))
+		} else if c.Shadow != nil && p.ps.compat == CompatPainter && c.Shadow.painterPx() {
+			p.ps.warn(p.path+".shadow", "Painter reads shadow lengths as px whatever their unit (parseInt), so rpx is drawn as px here too; write px to say so, or use \"compat\": \"css\"")
 		}
 	}
 	for _, f := range []struct {
@@ -886,6 +888,20 @@ func (p *cssParser) padding() error {
 	}
 	p.c.Padding = v
 	return nil
+}
+
+// painterPx turns the shadow's rpx lengths into px, as Painter reads them
+// (_doShadow: parseInt("10rpx") is 10 canvas px, that is 10px), and
+// reports whether there were any.
+func (sh *Shadow) painterPx() bool {
+	changed := false
+	for _, l := range []*Length{&sh.X, &sh.Y, &sh.Blur} {
+		if l.e != nil && l.e.op == opNum && l.e.unit == unitRpx {
+			l.e = &expr{op: opNum, v: l.e.v, unit: unitPx}
+			changed = true
+		}
+	}
+	return changed
 }
 
 // parseShadow reads "offX offY blur color" (the colour may come first, as
