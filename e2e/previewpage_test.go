@@ -2,67 +2,15 @@ package e2e
 
 import (
 	"context"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 	"unicode/utf8"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/wxposter/wxposter/internal/browser"
 )
-
-// chromium finds the browser the page tests drive (scripts/devenv.sh
-// installs Debian's chromium).
-func chromium(t *testing.T) string {
-	t.Helper()
-	for _, p := range []string{os.Getenv("WXPOSTER_CHROMIUM"), "/usr/bin/chromium", "/usr/bin/chromium-browser"} {
-		if p == "" {
-			continue
-		}
-		if _, err := exec.LookPath(p); err == nil {
-			return p
-		}
-	}
-	t.Skip("chromium is not installed (scripts/devenv.sh installs it)")
-	return ""
-}
-
-// browser starts a headless Chromium with a fresh profile and no network
-// beyond what the page asks for, on about:blank.
-func browser(t *testing.T) context.Context {
-	t.Helper()
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromium(t)),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.NoFirstRun,
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(t.TempDir()),
-	)
-	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	t.Cleanup(cancel)
-	ctx, cancel := chromedp.NewContext(actx)
-	t.Cleanup(cancel)
-	// The first run starts the browser, for as long as ctx lives: no
-	// timeout on it; later steps get theirs.
-	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
-		t.Fatal(err)
-	}
-	return ctx
-}
-
-// within is ctx limited to a minute, for a group of steps.
-func within(t *testing.T, ctx context.Context) context.Context {
-	ctx, cancel := context.WithTimeout(ctx, time.Minute)
-	t.Cleanup(cancel)
-	return ctx
-}
 
 // setText puts text into a textarea as a paste would, firing input.
 func setText(sel, text string) chromedp.Action[chromedp.Void] {
@@ -83,14 +31,16 @@ func jsString(s string) string {
 // render appear; paste a broken one, see the error and its path, and jump
 // to it in the JSON.
 func TestPreviewPageInChromium(t *testing.T) {
+	if _, ok := browser.Path(); !ok {
+		t.Skip("chromium is not installed (scripts/devenv.sh installs it)")
+	}
 	s := start(t)
-	bctx := browser(t)
+	ctx := browser.New(t, 2*time.Minute)
 	good := `{"width": "400rpx", "height": "300rpx", "background": "#fff",
   "views": [
     {"type": "text", "text": "你好 {{name}}", "css": {"left": "20rpx", "top": "20rpx", "fontSize": "32rpx"}},
     {"type": "wxacode", "css": {"left": "200rpx", "top": "100rpx", "width": "180rpx", "height": "180rpx"}}
   ]}`
-	ctx := within(t, bctx)
 	if err := chromedp.Do(ctx,
 		chromedp.Navigate(s.api.URL+"/preview/"),
 		chromedp.WaitVisible(`#palette`),
@@ -170,15 +120,13 @@ func TestPreviewPageInChromium(t *testing.T) {
 		t.Fatalf("stored template: %v %v", tmpl, err)
 	}
 
-		// WXPOSTER_SCREENSHOT=dir keeps a picture of the page to look at.
-	if dir := os.Getenv("WXPOSTER_SCREENSHOT"); dir != "" {
-		_ = chromedp.Do(ctx, setText(`#palette`, good), chromedp.WaitVisible(`#image[src^="data:image/png"]`))
-		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(90))
-		if err == nil {
-			err = os.WriteFile(filepath.Join(dir, "preview-page.png"), png, 0o644)
-		}
-		if err != nil {
-			t.Error(err)
-		}
+	// A picture of the page to look at ($WXPOSTER_SCREENSHOT_DIR keeps it).
+	if err := chromedp.Do(ctx, setText(`#palette`, good), chromedp.WaitVisible(`#image[src^="data:image/png"]`)); err != nil {
+		t.Fatal(err)
 	}
+	png, err := chromedp.Run(ctx, chromedp.Screenshot(`body`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	browser.Check(t, "preview-page", png, 600, 300)
 }

@@ -31,8 +31,9 @@ type previewRequest struct {
 	Palette  json.RawMessage   `json:"palette"`
 	Template string            `json:"template"`
 	Data     map[string]string `json:"data"`
-	Format   string            `json:"format"` // png (default) or jpeg
-	Width    int               `json:"width"`  // output width in px; 0: the palette's
+	Format   string            `json:"format"`  // png (default) or jpeg
+	Quality  int               `json:"quality"` // JPEG quality, 1-100; 0: the default (85)
+	Width    int               `json:"width"`   // output width in px; 0: the palette's
 }
 
 // previewResult is the JSON answer (Accept: application/json).
@@ -73,6 +74,10 @@ func (s *Server) preview(w http.ResponseWriter, r *http.Request) {
 	case "", "png", "jpeg":
 	default:
 		invalid(w, "format", "must be png or jpeg")
+		return
+	}
+	if req.Quality < 0 || req.Quality > 100 || (req.Quality > 0 && req.Format != "jpeg") {
+		invalid(w, "quality", "must be between 1 and 100, with format jpeg")
 		return
 	}
 	if req.Width < 0 || req.Width > palette.MaxSide {
@@ -120,7 +125,11 @@ func (s *Server) preview(w http.ResponseWriter, r *http.Request) {
 	var buf bytes.Buffer
 	ct := "image/png"
 	if req.Format == "jpeg" {
-		ct, err = "image/jpeg", poster.EncodeJPEG(&buf, img, poster.DefaultJPEGQuality)
+		q := poster.DefaultJPEGQuality
+		if req.Quality > 0 {
+			q = req.Quality
+		}
+		ct, err = "image/jpeg", poster.EncodeJPEG(&buf, img, q)
 	} else {
 		err = poster.EncodePNG(&buf, img)
 	}
