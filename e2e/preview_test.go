@@ -3,6 +3,7 @@ package e2e
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"image"
 	"image/png"
 	"net/http"
@@ -79,6 +80,17 @@ func TestPutTemplateReportsEverything(t *testing.T) {
 	code, b = s.call(http.MethodPut, "/v1/templates/blurry", blur)
 	if err := json.Unmarshal(b, &rep); err != nil || code != http.StatusBadRequest || !slices.Contains(paths(rep.Errors), "views[0].css.shadow") {
 		t.Fatalf("PUT blur = %d %s, want 400 naming views[0].css.shadow", code, b)
+	}
+	// A hostile palette costs the dry run no more than a worker's budget.
+	var views []string
+	for i := range 10 {
+		views = append(views, fmt.Sprintf(`{"id":"v%d","type":"rect","css":{"width":"4096rpx","height":"4096rpx","color":"#336699","rotate":"33","shadow":"5px 5px 50px #0008"}}`, i))
+	}
+	hostile := []byte(`{"width":"4096rpx","height":"4096rpx","views":[` + strings.Join(views, ",") + `]}`)
+	code, b = s.call(http.MethodPut, "/v1/templates/hostile", hostile)
+	if err := json.Unmarshal(b, &rep); err != nil || code != http.StatusBadRequest || len(rep.Errors) != 1 ||
+		!strings.HasPrefix(rep.Errors[0].Path, "views[") || !strings.Contains(rep.Errors[0].Rule, "limit") {
+		t.Fatalf("PUT hostile = %d %s, want 400 naming a view over a render limit", code, b)
 	}
 	if n := s.sim.Total("/wxa/getwxacodeunlimit"); n != 0 {
 		t.Errorf("code calls = %d, want 0", n)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/wxposter/wxposter/poster"
+	"github.com/wxposter/wxposter/poster/budget"
 	"github.com/wxposter/wxposter/poster/palette"
 )
 
@@ -86,7 +87,9 @@ func (s *Server) dryRun(ctx context.Context, p *palette.Palette, data map[string
 // renderPreview fills p with data and draws it with placeholder images and
 // code: no image is fetched, WeChat is never called.
 func (s *Server) renderPreview(ctx context.Context, p *palette.Palette, data map[string]string, width int) (*image.RGBA, error) {
-	ctx, cancel := context.WithTimeout(ctx, dryRunTimeout)
+	// The workers' budget (pixels decoded and drawn, time): a hostile
+	// palette costs the producer no more than a worker.
+	ctx, cancel := budget.With(ctx, budget.New(budget.Limits{Time: dryRunTimeout}))
 	defer cancel()
 	filled, err := p.Fill(data)
 	if err != nil {
@@ -99,9 +102,12 @@ func (s *Server) renderPreview(ctx context.Context, p *palette.Palette, data map
 func renderProblem(err error) *palette.Error {
 	var pe *palette.Error
 	var me *palette.MissingVariableError
+	var be *budget.Error
 	switch {
 	case errors.As(err, &pe):
 		return pe
+	case errors.As(err, &be):
+		return &palette.Error{Path: be.Where, Rule: "is over the render's " + be.Limit}
 	case errors.As(err, &me):
 		return &palette.Error{Path: "data." + me.Name, Rule: "is required by the palette"}
 	case errors.Is(err, context.DeadlineExceeded):
