@@ -16,6 +16,7 @@ run: deps
 test: deps
 	./scripts/redis-topologies.sh >/dev/null # Cluster and Sentinel on 127.0.0.1:7101-7123
 	go test -race -count=1 -timeout 25m ./...
+	cd clients/miniprogram && npm test
 
 # make chaos  the fault-injection suite (chaos/, build tag chaos): its own Redis
 #             and MinIO on ports 7200-7299, the real binary killed and starved.

@@ -83,7 +83,7 @@ func rotatedPalette() map[string]any {
 	for i := range 10 {
 		views = append(views, map[string]any{"id": fmt.Sprintf("v%d", i), "type": "rect",
 			"css": map[string]string{"width": "4096rpx", "height": "4096rpx", "color": "#336699", "rotate": "33",
-				"shadow": "10rpx 10rpx 100rpx rgba(0,0,0,0.5)"}})
+				"shadow": "5px 5px 50px rgba(0,0,0,0.5)"}})
 	}
 	return map[string]any{"width": "4096rpx", "height": "4096rpx", "views": views}
 }

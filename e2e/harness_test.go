@@ -176,6 +176,7 @@ func start(tb testing.TB, opts ...setting) *system {
 		producer.WithTemplates(s.templates),
 		producer.WithBatches(producer.Batches{Store: s.batchStore(s.rdb), Hosts: mustHosts(tb, set.callbackHosts),
 			Signing: set.callbackSecret != ""}),
+		producer.WithRenderer(renderer),
 	)
 	s.batches = s.batchStore(s.rdb)
 	tb.Cleanup(func() { api.Close() })

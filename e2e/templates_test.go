@@ -206,7 +206,7 @@ func TestTemplateAPI(t *testing.T) {
 		field              string
 	}{
 		{"bad palette", http.MethodPut, "/v1/templates/bad",
-			[]byte(`{"width":"750rpx","height":"750rpx","views":[{"type":"text","text":"a"},{"type":"circle"}]}`), 400, "views[1]"},
+			[]byte(`{"width":"750rpx","height":"750rpx","views":[{"type":"text","text":"a"},{"type":"text","css":{"color":"#ggg"}}]}`), 400, "views[1]"},
 		{"not JSON", http.MethodPut, "/v1/templates/bad", []byte(`{"width":`), 400, ""},
 		{"bad name", http.MethodPut, "/v1/templates/Bad_Name", invite, 400, "name"},
 		{"replace default", http.MethodPut, "/v1/templates/default", invite, 400, "name"},

@@ -108,10 +108,40 @@ func lutIndex(f float64) int {
 
 func renderRadial(g *palette.Gradient, dst *image.RGBA, r image.Rectangle, box rectF, k float64) {
 	cx, cy := box.x+box.w*g.AtX, box.y+box.h*g.AtY
-	// Distances from the centre to the sides.
-	l, rt := math.Abs(cx-box.x), math.Abs(box.x+box.w-cx)
-	t, b := math.Abs(cy-box.y), math.Abs(box.y+box.h-cy)
 	var rx, ry float64
+	if g.Painter {
+		// Painter (lib/gradient.js): createRadialGradient about the box
+		// centre, radius half the longer side.
+		cx, cy = box.x+box.w/2, box.y+box.h/2
+		rx = max(box.w, box.h) / 2
+		ry = rx
+	} else {
+		// Distances from the centre to the sides.
+		l, rt := math.Abs(cx-box.x), math.Abs(box.x+box.w-cx)
+		t, b := math.Abs(cy-box.y), math.Abs(box.y+box.h-cy)
+		rx, ry = radialRadii(g, l, rt, t, b)
+	}
+	lut := gradientTable(g, rx, k)
+	if rx <= 0 || ry <= 0 {
+		fillUniform(dst, r, lut[lutSize-1])
+		return
+	}
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		fy := (float64(y) + 0.5 - cy) / ry
+		fy2 := fy * fy
+		i := dst.PixOffset(r.Min.X, y)
+		pix := dst.Pix[i : i+4*r.Dx() : i+4*r.Dx()]
+		for x := 0; x < len(pix); x += 4 {
+			fx := (float64(r.Min.X+x/4) + 0.5 - cx) / rx
+			c := lut[lutIndex(math.Sqrt(fx*fx+fy2)*(lutSize-1))]
+			pix[x], pix[x+1], pix[x+2], pix[x+3] = c.R, c.G, c.B, c.A
+		}
+	}
+}
+
+// radialRadii are CSS's radii of an ending shape whose centre is l, rt, t
+// and b from the box's sides.
+func radialRadii(g *palette.Gradient, l, rt, t, b float64) (rx, ry float64) {
 	switch g.Size {
 	case palette.ClosestSide:
 		rx, ry = min(l, rt), min(t, b)
@@ -138,22 +168,7 @@ func renderRadial(g *palette.Gradient, dst *image.RGBA, r image.Rectangle, box r
 			rx, ry = sx*math.Sqrt2, sy*math.Sqrt2
 		}
 	}
-	lut := gradientTable(g, rx, k)
-	if rx <= 0 || ry <= 0 {
-		fillUniform(dst, r, lut[lutSize-1])
-		return
-	}
-	for y := r.Min.Y; y < r.Max.Y; y++ {
-		fy := (float64(y) + 0.5 - cy) / ry
-		fy2 := fy * fy
-		i := dst.PixOffset(r.Min.X, y)
-		pix := dst.Pix[i : i+4*r.Dx() : i+4*r.Dx()]
-		for x := 0; x < len(pix); x += 4 {
-			fx := (float64(r.Min.X+x/4) + 0.5 - cx) / rx
-			c := lut[lutIndex(math.Sqrt(fx*fx+fy2)*(lutSize-1))]
-			pix[x], pix[x+1], pix[x+2], pix[x+3] = c.R, c.G, c.B, c.A
-		}
-	}
+	return rx, ry
 }
 
 // fillUniform sets every pixel of r to c.

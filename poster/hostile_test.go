@@ -81,7 +81,7 @@ func TestDataURIImagesShareTheBudget(t *testing.T) {
 // blur), and named as the render's time limit at the view.
 func TestRenderTimeLimitStopsInsideAView(t *testing.T) {
 	js := hostileViews("2000rpx", 3, `{"id":"v%d","type":"rect","css":{"width":"1800rpx","height":"1800rpx","color":"#336699",
-		"shadow":"0 0 200rpx #000000"}}`)
+		"shadow":"0 0 100px #000000"}}`)
 	took, err := renderHostile(t, js, budget.Limits{Time: 30 * time.Millisecond}, PaletteInput{})
 	var be *budget.Error
 	if !errors.As(err, &be) || !strings.HasPrefix(be.Where, "views[") || !strings.Contains(be.Limit, "time limit") {

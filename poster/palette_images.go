@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"net/url"
+	"strings"
 	"sync"
 
 	"golang.org/x/sync/errgroup"
@@ -15,6 +17,32 @@ import (
 )
 
 var _ ImageLoader = (*imagesrc.Loader)(nil)
+
+// ImageError is an image of a palette that could not be loaded: Path names
+// the field (views[3].url, background) and URL the image.
+type ImageError struct {
+	Path, URL string
+	Err       error
+}
+
+func (e *ImageError) Error() string { return "poster: load image of " + e.Path + ": " + e.Err.Error() }
+func (e *ImageError) Unwrap() error { return e.Err }
+
+// ShortURL is URL without its query, fragment and credentials (which may hold
+// tokens), and a data: URI as its type only: fit for logs and job errors.
+func (e *ImageError) ShortURL() string {
+	if strings.HasPrefix(strings.ToLower(e.URL), "data:") {
+		if i := strings.IndexAny(e.URL, ";,"); i > 0 {
+			return e.URL[:i] + ",…"
+		}
+		return "data:…"
+	}
+	u, err := url.Parse(e.URL)
+	if err != nil || u.Host == "" {
+		return "(not a URL)"
+	}
+	return u.Scheme + "://" + u.Host + u.EscapedPath()
+}
 
 // maxConcurrentLoads bounds the image loads of one render.
 const maxConcurrentLoads = 4
@@ -65,7 +93,7 @@ func loadPaletteImages(ctx context.Context, p *palette.Palette, l ImageLoader) (
 			case ctx.Err() != nil:
 				return budget.Check(ctx, paths[u])
 			default:
-				return fmt.Errorf("poster: load image of %s: %w", paths[u], err)
+				return &ImageError{Path: paths[u], URL: u, Err: err}
 			}
 			mu.Lock()
 			out[u] = img

@@ -27,7 +27,9 @@ import (
 // that cached posters drawn by an older renderer are not served.
 //
 // 2: text through go-text shaping, with colour emoji; Painter palettes.
-const RendererVersion = 2
+// 3: Painter's reading by default (gradient directions, radial circles,
+// black rects), leading spaces and U+3000 indents kept.
+const RendererVersion = 3
 
 // Option configures a Renderer.
 type Option func(*options)

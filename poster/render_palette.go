@@ -458,6 +458,11 @@ func (rc *renderCtx) painter(v *palette.View, vd *viewDraw, tb *textBox) (func(*
 		if !fill.IsSet() {
 			fill = c.Background
 		}
+		if !fill.IsSet() && rc.p.Compat() == palette.CompatPainter {
+			// Painter sets fillStyle to the unset colour, which leaves the
+			// canvas default: black.
+			fill = palette.Paint{Kind: palette.PaintColor, Color: color.NRGBA{0, 0, 0, 0xff}}
+		}
 		return func(dst *image.RGBA) error {
 			fillShape(dst, z, outer, vd.rad, fill, rc.k)
 			border(dst)

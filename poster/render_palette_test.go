@@ -95,7 +95,7 @@ func TestLinearGradientFollowsCSS(t *testing.T) {
 		{"-45deg", br, tl},
 	}
 	for _, tt := range tests {
-		img := mustRender(t, `{"width":"100rpx","height":"100rpx","views":[{"type":"rect","css":{"width":"100rpx","height":"100rpx","color":"linear-gradient(`+tt.dir+`, red, blue)"}}]}`)
+		img := mustRender(t, `{"compat":"css","width":"100rpx","height":"100rpx","views":[{"type":"rect","css":{"width":"100rpx","height":"100rpx","color":"linear-gradient(`+tt.dir+`, red, blue)"}}]}`)
 		if c := img.RGBAAt(tt.from.X, tt.from.Y); !isRed(c) {
 			t.Errorf("%s: %v is %v, want the first stop (red)", tt.dir, tt.from, c)
 		}
@@ -111,7 +111,7 @@ func TestLinearGradientFollowsCSS(t *testing.T) {
 }
 
 func TestGradientStops(t *testing.T) {
-	img := mustRender(t, `{"width":"100rpx","height":"100rpx","views":[
+	img := mustRender(t, `{"compat":"css","width":"100rpx","height":"100rpx","views":[
 		{"type":"rect","css":{"width":"100rpx","height":"50rpx","color":"linear-gradient(90deg, red 50%, blue 50%)"}},
 		{"type":"rect","css":{"top":"50rpx","width":"100rpx","height":"50rpx","color":"linear-gradient(90deg, red, lime, blue)"}}]}`)
 	if !isRed(img.RGBAAt(48, 25)) || !isBlue(img.RGBAAt(52, 25)) {
@@ -121,7 +121,7 @@ func TestGradientStops(t *testing.T) {
 		t.Errorf("middle stop of three is at 50%%: got %v, want lime", c)
 	}
 	// Radial: CSS's farthest-corner, centred: red in the middle, blue at the corners.
-	img = mustRender(t, `{"width":"100rpx","height":"100rpx","background":"radial-gradient(red, blue)"}`)
+	img = mustRender(t, `{"compat":"css","width":"100rpx","height":"100rpx","background":"radial-gradient(red, blue)"}`)
 	if !isRed(img.RGBAAt(50, 50)) || !isBlue(img.RGBAAt(0, 0)) {
 		t.Errorf("radial: centre %v, corner %v", img.RGBAAt(50, 50), img.RGBAAt(0, 0))
 	}
@@ -163,7 +163,7 @@ func TestBorderRadius(t *testing.T) {
 
 func TestBorders(t *testing.T) {
 	border := func(style string) *image.RGBA {
-		return mustRender(t, `{"width":"200rpx","height":"200rpx","views":[{"type":"rect","css":{"left":"40rpx","top":"40rpx","width":"120rpx","height":"120rpx","borderWidth":"8rpx","borderColor":"#000","borderStyle":"`+style+`"}}]}`)
+		return mustRender(t, `{"compat":"css","width":"200rpx","height":"200rpx","views":[{"type":"rect","css":{"left":"40rpx","top":"40rpx","width":"120rpx","height":"120rpx","borderWidth":"8rpx","borderColor":"#000","borderStyle":"`+style+`"}}]}`)
 	}
 	// Along the middle of the top border (y = 36), from corner to corner.
 	scan := func(img *image.RGBA) (ink, runs int) {
@@ -237,7 +237,7 @@ func TestRotate(t *testing.T) {
 }
 
 func TestShadow(t *testing.T) {
-	img := mustRender(t, `{"width":"200rpx","height":"200rpx","background":"#fff","views":[
+	img := mustRender(t, `{"compat":"css","width":"200rpx","height":"200rpx","background":"#fff","views":[
 		{"type":"rect","css":{"left":"50rpx","top":"50rpx","width":"100rpx","height":"100rpx","color":"#fff","shadow":"10rpx 20rpx 10rpx rgba(0,0,0,0.5)"}}]}`)
 	if c := img.RGBAAt(100, 100); c != (color.RGBA{0xff, 0xff, 0xff, 0xff}) {
 		t.Errorf("box covered by its shadow: %v", c)
@@ -254,6 +254,17 @@ func TestShadow(t *testing.T) {
 		{"type":"rect","css":{"left":"50rpx","top":"50rpx","width":"100rpx","height":"100rpx","color":"#fff","shadow":"0 10px 0 #000"}}]}`)
 	if img2.RGBAAt(100, 165).R != 0 || img2.RGBAAt(100, 175).R != 0xff {
 		t.Errorf("shadow 0 10px 0: ends at %v/%v, want 20 px below the box", img2.RGBAAt(100, 165), img2.RGBAAt(100, 175))
+	}
+	// Painter reads "10rpx" in a shadow as 10px (parseInt); "compat":"css" as 10rpx.
+	for _, tt := range []struct {
+		compat string
+		end    int // px below the box where the shadow ends
+	}{{"", 20}, {`"compat":"css",`, 10}} {
+		img := mustRender(t, `{`+tt.compat+`"width":"200rpx","height":"200rpx","background":"#fff","views":[
+		{"type":"rect","css":{"left":"50rpx","top":"50rpx","width":"100rpx","height":"100rpx","color":"#fff","shadow":"0 10rpx 0 #000"}}]}`)
+		if img.RGBAAt(100, 150+tt.end-5).R != 0 || img.RGBAAt(100, 150+tt.end+5).R != 0xff {
+			t.Errorf("%s shadow 0 10rpx 0: want it to end %d px below the box", tt.compat, tt.end)
+		}
 	}
 }
 

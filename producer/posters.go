@@ -207,18 +207,22 @@ func (s *Server) payloadWith(ctx context.Context, req *posterRequest, lookup tem
 		return p, "quality", "only applies to JPEG output", nil
 	}
 	p.Format, p.Quality = req.Format, req.Quality
-	if err := p.Code.Validate(); err != nil {
-		var fe *wechat.FieldError
-		if errors.As(err, &fe) {
-			return p, fe.Field, fe.Rule, nil
+	validateCode := func() (string, string) {
+		if err := p.Code.Validate(); err != nil {
+			var fe *wechat.FieldError
+			if errors.As(err, &fe) {
+				return fe.Field, fe.Rule
+			}
+			return "body", err.Error()
 		}
-		return p, "body", err.Error(), nil
+		return "", ""
 	}
 	if req.Template == "" {
 		if len(req.Data) > 0 {
 			return p, "data", "is only used with a template", nil
 		}
-		return p, "", "", nil
+		field, rule := validateCode()
+		return p, field, rule, nil
 	}
 	t, err := lookup(ctx, req.Template)
 	switch {
@@ -226,6 +230,14 @@ func (s *Server) payloadWith(ctx context.Context, req *posterRequest, lookup tem
 		return p, "template", "is not a known template", nil
 	case err != nil:
 		return p, "", "", err
+	}
+	if t.Palette != nil && !t.Palette.DrawsCode() {
+		// No view draws the code: none is asked of WeChat, so the code
+		// parameters (page, scene, ...) mean nothing and stay out of the
+		// job id: the same data is the same poster whatever the page.
+		p.Code = wechat.UnlimitedCode{}
+	} else if field, rule := validateCode(); field != "" {
+		return p, field, rule, nil
 	}
 	// The version is part of the job id: an edited template is a new poster.
 	p.Template, p.TemplateVersion = t.Name, t.Version

@@ -45,6 +45,7 @@ type Server struct {
 	inspector  *asynq.Inspector
 	store      Objects
 	templates  Templates
+	render     Renderer // palettes: dry runs of PUT /v1/templates, /v1/preview
 	log        *slog.Logger
 
 	apps       []wechat.App
@@ -192,6 +193,7 @@ func (s *Server) routes() {
 	m.Handle("GET /v1/templates/{name}", s.auth(http.HandlerFunc(s.getTemplate)))
 	m.Handle("DELETE /v1/templates/{name}", s.auth(http.HandlerFunc(s.deleteTemplate)))
 	s.batchRoutes(m)
+	s.previewRoutes(m)
 	m.HandleFunc("GET /v1/scenes/{scene}", s.getScene)
 	// Called by mini-programs and web pages, which hold no API key: WeChat's
 	// login code or our session token is the credential.

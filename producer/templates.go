@@ -128,6 +128,11 @@ func (s *Server) putTemplate(w http.ResponseWriter, r *http.Request) {
 		invalid(w, "body", "could not be read")
 		return
 	}
+	_, rep := s.checkPalette(r.Context(), body)
+	if len(rep.Errors) > 0 {
+		paletteInvalid(w, rep)
+		return
+	}
 	t, change, err := ts.Put(r.Context(), name, body)
 	var (
 		ne *templates.NameError
@@ -161,7 +166,29 @@ func (s *Server) putTemplate(w http.ResponseWriter, r *http.Request) {
 	}
 	v := viewOf(t, false)
 	v.Change = change.String()
-	writeJSON(w, status, v)
+	writeJSON(w, status, struct {
+		templateView
+		Warnings []*palette.Error `json:"warnings"`
+	}{v, rep.Warnings})
+}
+
+// paletteInvalid answers 400 with every problem of a palette: "errors" (and
+// "warnings") list them all, "error" is the first, as for any 400.
+func paletteInvalid(w http.ResponseWriter, rep paletteReport) {
+	first := rep.Errors[0]
+	field := first.Path
+	if field == "" {
+		field = "body"
+	}
+	msg := field + " " + first.Rule
+	if n := len(rep.Errors); n > 1 {
+		msg += fmt.Sprintf(" (and %d more problems: see errors)", n-1)
+	}
+	writeJSON(w, http.StatusBadRequest, map[string]any{
+		"error":    apiError{Code: "invalid_request", Message: msg, Field: field},
+		"errors":   rep.Errors,
+		"warnings": rep.Warnings,
+	})
 }
 
 func (s *Server) getTemplate(w http.ResponseWriter, r *http.Request) {

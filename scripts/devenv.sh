@@ -8,6 +8,8 @@
 #   - MinIO on 127.0.0.1:9000, built once with `go install` and then reused
 #   - versitygw (a maintained S3 gateway) on 127.0.0.1:7170, the second S3
 #     server every storage path is tested on, likewise built once
+#   - Node's mini-program test packages (npm ci, pinned by
+#     clients/miniprogram/package-lock.json) for the share-poster component
 # It is idempotent: `make run` and `make test` call it every time.
 set -euo pipefail
 
@@ -52,6 +54,7 @@ have curl || missing+=(curl)
 have redis-server || missing+=(redis-server)
 have node || missing+=(nodejs) # the callback verifier's and the mini-program helper's tests
 have chromium || [ -n "${WXPOSTER_CHROMIUM:-}" ] || missing+=(chromium) # headless browser tests (dashboard)
+have npm || missing+=(npm) # the mini-program component's test packages (npm ci)
 [ ${#missing[@]} -eq 0 ] || apt_install "${missing[@]}"
 
 # --- Redis -----------------------------------------------------------------
@@ -97,3 +100,12 @@ if ! versitygw_up; then
 	versitygw_up || { log "versitygw did not start; see $STATE/versitygw.log"; exit 1; }
 fi
 log "ready: Redis 127.0.0.1:$REDIS_PORT, MinIO $MINIO_ENDPOINT, versitygw $VERSITYGW_ENDPOINT"
+# --- Node packages of the mini-program tests (miniprogram-simulate) ----------
+MP_DIR="$(cd "$(dirname "$0")/.." && pwd)/clients/miniprogram"
+if [ -f "$MP_DIR/package-lock.json" ] && [ ! -d "$MP_DIR/node_modules/miniprogram-simulate" ]; then
+	log "installing the mini-program test packages (npm ci in clients/miniprogram)"
+	(cd "$MP_DIR" && npm ci --no-audit --no-fund >"$STATE/npm.log" 2>&1) ||
+		{ log "npm ci failed; see $STATE/npm.log"; exit 1; }
+fi
+
+log "ready: Redis 127.0.0.1:$REDIS_PORT, MinIO $MINIO_ENDPOINT"

@@ -56,7 +56,7 @@ func TestLoadDir(t *testing.T) {
 }
 
 func TestLoadDirErrors(t *testing.T) {
-	bad := `{"width":"750rpx","height":"750rpx","views":[{"type":"text","text":"a"},{"type":"circle"}]}`
+	bad := `{"width":"750rpx","height":"750rpx","views":[{"type":"text","text":"a"},{"type":"text","css":{"color":"#ggg"}}]}`
 	for _, tc := range []struct {
 		name  string
 		files map[string]string

@@ -187,7 +187,7 @@ func TestPutRejects(t *testing.T) {
 		{"reserved", "default", testPalette("x"), true, "", nil},
 		{"too large", "big", big, false, "", ErrTooLarge},
 		{"not JSON", "bad", []byte(`{"width":`), false, "", nil},
-		{"unknown view type", "bad", []byte(`{"width":"750rpx","height":"750rpx","views":[{"type":"text","text":"a"},{"type":"circle"}]}`), false, "views[1]", nil},
+		{"bad view colour", "bad", []byte(`{"width":"750rpx","height":"750rpx","views":[{"type":"text","text":"a"},{"type":"text","css":{"color":"#ggg"}}]}`), false, "views[1]", nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, _, err := s.Put(ctx, tc.tmpl, tc.palette)

@@ -268,12 +268,18 @@ func (h *Handler) run(ctx context.Context, id string, p tasks.PosterPayload) (st
 			return "", err
 		}
 	} else {
-		codeImg, err := h.codeImage(ctx, app, p) // decoded once per worker (codeimages.go)
-		if err != nil {
-			return "", err
+		// A palette that draws no code never asks WeChat for one: no
+		// quota, and no page check (an unpublished page is fine).
+		var codeImg image.Image
+		if palette == nil || palette.DrawsCode() {
+			var err error
+			if codeImg, err = h.codeImage(ctx, app, p); err != nil { // decoded once per worker (codeimages.go)
+				return "", err
+			}
 		}
 		buf := getBuffer()
 		defer putBuffer(buf)
+		var err error
 		if contentType, err = h.renderTemplate(ctx, buf, p, palette, codeImg); err != nil {
 			return "", err
 		}

@@ -61,11 +61,21 @@ func paletteErr(err error) error {
 	case errors.Is(err, imagesrc.ErrTooComplex):
 		return &jobErr{code: "render_failed", msg: "an image of the template is too costly to decode: " + err.Error(), err: err, permanent: true}
 	case errors.Is(err, imagesrc.ErrFetchRefused), errors.Is(err, imagesrc.ErrUnknownFormat), errors.Is(err, imagesrc.ErrTooManyPixels):
-		return &jobErr{code: "render_failed", msg: "an image of the template was refused (host not allowed, too large, or not an image)", err: err, permanent: true}
+		return &jobErr{code: "render_failed", msg: "an image of the template was refused (host not allowed, too large, or not an image)" + imageAt(err), err: err, permanent: true}
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
 		return err // classify: timeout
 	}
-	return &jobErr{code: "render_failed", msg: "the poster could not be rendered", err: err}
+	return &jobErr{code: "render_failed", msg: "the poster could not be rendered" + imageAt(err), err: err}
+}
+
+// imageAt names the view and the image at fault, if an image is: ": views[3].url
+// https://host/a.png" (no query string: it may hold a token).
+func imageAt(err error) string {
+	var ie *poster.ImageError
+	if !errors.As(err, &ie) {
+		return ""
+	}
+	return ": " + ie.Path + " " + ie.ShortURL()
 }
 
 // fetchLoader loads a palette's images with the handler's Images, the

@@ -11,6 +11,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"strings"
 	"sync/atomic"
 	"testing"
 
@@ -166,5 +167,15 @@ func TestTemplateJobs(t *testing.T) {
 				t.Fatalf("got %s permanent=%v (%v), want %s permanent=%v", je.code, je.permanent, err, tc.code, tc.permanent)
 			}
 		})
+	}
+}
+
+// A refused image names its view and URL, without the query (it may hold a token).
+func TestImageFailureNamesViewAndURL(t *testing.T) {
+	err := &poster.ImageError{Path: "views[3].url", URL: "https://evil.example.com/a.png?token=SECRET",
+		Err: fmt.Errorf("fetch: %w: host not allowed", imagesrc.ErrFetchRefused)}
+	je := classify(paletteErr(err))
+	if !je.permanent || !strings.Contains(je.msg, "views[3].url https://evil.example.com/a.png") || strings.Contains(je.msg, "SECRET") {
+		t.Errorf("msg = %q permanent=%v", je.msg, je.permanent)
 	}
 }

@@ -16,7 +16,6 @@ import (
 	"github.com/wxposter/wxposter/finished"
 	"github.com/wxposter/wxposter/metrics"
 	"github.com/wxposter/wxposter/pacing"
-	"github.com/wxposter/wxposter/poster"
 	"github.com/wxposter/wxposter/poster/imagesrc"
 	"github.com/wxposter/wxposter/producer"
 	"github.com/wxposter/wxposter/redisconn"
@@ -153,6 +152,7 @@ func (d *deps) producer(ctx context.Context) (*producer.Server, error) {
 		producer.WithSessionTTL(d.cfg.SessionTTL),
 		producer.WithShareMaxAge(d.cfg.ShareMaxAge),
 		producer.WithTemplates(d.templates),
+		producer.WithRenderer(lazyRenderer{d.log}),
 		producer.WithPacing(pacing.New(d.rdb, pacing.WithRates(d.cfg.CodeRatePerMinute, d.perAppRates()))),
 		producer.WithBatches(d.producerBatches()),
 		producer.WithFinished(finished.NewCache(finished.New(d.rdb, finished.WithTTL(d.cfg.JobRetention)), 0, 0)),
@@ -171,7 +171,7 @@ func (d *deps) wechat() *wechat.Client {
 }
 
 func (d *deps) worker() (*asynq.Server, *asynq.ServeMux, error) {
-	renderer, err := poster.New(poster.WithLogger(d.log)) // fonts: system paths or WXPOSTER_FONT_DIR
+	renderer, err := sharedRenderer(d.log)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"image/color"
+	"math"
 	"strings"
 )
 
@@ -27,6 +28,9 @@ func (p Paint) IsSet() bool { return p.Kind != paintNone }
 // Gradient is a CSS linear-gradient() or radial-gradient().
 type Gradient struct {
 	Radial bool
+	// Painter: a radial gradient drawn Painter's way, a circle of radius
+	// max(w, h)/2 about the centre of the box (Size and At are ignored).
+	Painter bool
 	// linear: CSS angle in degrees (0 = to top, 90 = to right), or a corner
 	// keyword, whose angle depends on the box.
 	Angle  float64
@@ -54,14 +58,15 @@ type Stop struct {
 	pos   Length
 }
 
-// parsePaint parses a colour or, if allowGradient, a gradient.
-func parsePaint(s string, allowGradient bool) (Paint, error) {
+// parsePaint parses a colour or, if allowGradient, a gradient read the
+// compat way; warn receives what Painter would draw differently.
+func parsePaint(s string, allowGradient bool, compat Compat, warn func(string)) (Paint, error) {
 	ls := strings.ToLower(strings.TrimSpace(s))
 	if strings.HasPrefix(ls, "linear-gradient(") || strings.HasPrefix(ls, "radial-gradient(") {
 		if !allowGradient {
 			return Paint{}, errors.New("a gradient is not allowed here, only a colour")
 		}
-		g, err := parseGradient(ls)
+		g, err := parseGradient(ls, compat, warn)
 		if err != nil {
 			return Paint{}, err
 		}
@@ -108,7 +113,13 @@ func fields(s string) []string {
 
 const maxGradientStops = 32
 
-func parseGradient(s string) (*Gradient, error) {
+// parseGradient reads a CSS gradient. With CompatPainter, what Painter can
+// express is drawn Painter's way (lib/gradient.js): an explicit linear angle
+// points the opposite way to CSS (Painter's 90deg starts on the right), and
+// a radial gradient without a shape is a circle of radius max(w, h)/2 about
+// the centre. What Painter cannot express (to <side>, radial shapes, stops
+// without a position) is drawn as CSS, with a warning.
+func parseGradient(s string, compat Compat, warn func(string)) (*Gradient, error) {
 	open := strings.IndexByte(s, '(')
 	if !strings.HasSuffix(s, ")") {
 		return nil, errors.New("gradient: missing )")
@@ -119,20 +130,37 @@ func parseGradient(s string) (*Gradient, error) {
 		return nil, fmt.Errorf("gradient: more than %d colour stops", maxGradientStops)
 	}
 	first := strings.TrimSpace(args[0])
+	painter := compat == CompatPainter
 	var err error
-	if g.Radial {
-		if isRadialShape(first) {
-			err = g.parseRadialShape(first)
-			args = args[1:]
+	switch {
+	case g.Radial && isRadialShape(first):
+		err = g.parseRadialShape(first)
+		args = args[1:]
+		if painter {
+			warn("Painter draws every radial gradient as a circle of radius max(width, height)/2 about the centre; this shape is drawn as CSS")
 		}
-	} else if strings.HasPrefix(first, "to ") || startsAngle(first) {
+	case g.Radial:
+		g.Painter = painter
+	case strings.HasPrefix(first, "to "):
 		err = g.parseDirection(first)
 		args = args[1:]
+		if painter {
+			warn("Painter does not read \"" + first + "\" (it draws top to bottom); drawn as CSS")
+		}
+	case startsAngle(first):
+		err = g.parseDirection(first)
+		args = args[1:]
+		if painter {
+			g.Angle = math.Mod(g.Angle+180, 360) // Painter's θ is CSS's θ+180°
+		}
+	case painter:
+		warn("Painter takes the first argument as the angle and drops the first colour stop; give an angle, e.g. \"linear-gradient(0deg, ...)\" for top to bottom")
 	}
 	if err != nil {
 		return nil, err
 	}
 	sc := &lengthScope{percent: true}
+	warnedStop := false
 	for _, a := range args {
 		f := fields(a)
 		if len(f) < 1 || len(f) > 3 {
@@ -144,6 +172,10 @@ func parseGradient(s string) (*Gradient, error) {
 		}
 		if len(f) == 1 {
 			g.Stops = append(g.Stops, Stop{Color: c})
+			if painter && !warnedStop {
+				warn("Painter needs a % after every colour stop")
+				warnedStop = true
+			}
 		}
 		for _, p := range f[1:] { // "red 10% 20%" is two stops
 			l, err := parseLengthString(p, sc)

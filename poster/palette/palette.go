@@ -1,6 +1,9 @@
 package palette
 
-import "image/color"
+import (
+	"fmt"
+	"image/color"
+)
 
 // Limits of a palette. Anything beyond them is a *Error, never a
 // panic or a runaway render.
@@ -20,10 +23,49 @@ const (
 )
 
 // Error is a palette that breaks a rule: Path names the JSON field,
-// like "views[2].css.width", and Rule says what is wrong with it.
-type Error struct{ Path, Rule string }
+// like "views[2].css.width", and Rule says what is wrong with it. Warnings
+// have the same shape.
+type Error struct {
+	Path string `json:"path"`
+	Rule string `json:"rule"`
+}
 
 func (e *Error) Error() string { return e.Path + ": " + e.Rule }
+
+// Errors is every problem Parse found, in document order. errors.As finds
+// the first *Error in it.
+type Errors []*Error
+
+func (es Errors) Error() string {
+	if len(es) == 1 {
+		return es[0].Error()
+	}
+	return fmt.Sprintf("%s (and %d more problems)", es[0].Error(), len(es)-1)
+}
+
+// Unwrap lets errors.As and errors.Is see each *Error.
+func (es Errors) Unwrap() []error {
+	out := make([]error, len(es))
+	for i, e := range es {
+		out[i] = e
+	}
+	return out
+}
+
+// Compat is how a palette is read where Painter and CSS disagree.
+type Compat uint8
+
+const (
+	// CompatPainter (the default) draws what Painter draws on the phone:
+	// linear gradient angles point Painter's way, a radial gradient without
+	// a shape is Painter's circle, a rect without a colour is black, and
+	// fields Painter does not read are ignored with a warning.
+	CompatPainter Compat = iota
+	// CompatCSS ("compat": "css" in the palette) follows CSS instead: CSS
+	// gradient directions and radial geometry, a rect without a colour draws
+	// nothing, and unknown fields are errors (a typo is not silently ignored).
+	CompatCSS
+)
 
 // MissingVariableError is returned by Fill for a {{name}} the data lacks.
 type MissingVariableError struct{ Name string }
@@ -43,7 +85,27 @@ type Palette struct {
 	background    Background
 	borderRadius  []Length // 0, 1 or 4 values, % of min(width, height)
 	views         []*View
+	compat        Compat
+	warnings      []*Error
 }
+
+// DrawsCode reports whether a view draws the job's mini-program code (a
+// wxacode view). A palette that does not needs no code from WeChat.
+func (p *Palette) DrawsCode() bool {
+	for _, v := range p.views {
+		if v.Type == TypeWxacode {
+			return true
+		}
+	}
+	return false
+}
+
+// Compat is how the palette reads what Painter and CSS disagree on.
+func (p *Palette) Compat() Compat { return p.compat }
+
+// Warnings are what will not work as the palette's author may think: fields
+// ignored, values Painter would draw differently. They never stop a render.
+func (p *Palette) Warnings() []*Error { return p.warnings }
 
 // Views are the palette's views in drawing order. They are shared: read only.
 func (p *Palette) Views() []*View { return p.views }

@@ -13,18 +13,124 @@ import (
 	"unicode/utf8"
 )
 
-// Parse parses and validates a Painter palette. Errors are
-// *Error naming the JSON path and the rule.
+// Parse parses and validates a Painter palette. Every problem found is
+// reported at once: the error is a *Error when there is one, an Errors
+// listing them all (in document order) when there are more. What renders
+// but not as its author may think is in Palette.Warnings.
+//
+// Painter's own reading is the default (see Compat): "" is unset
+// everywhere, as it is for Painter's JavaScript, and fields Painter does not
+// read are ignored with a warning.
 func Parse(data []byte) (*Palette, error) {
+	ps := &parser{}
+	p := ps.palette(data)
+	switch len(ps.errs) {
+	case 0:
+		p.warnings = ps.warns
+		return p, nil
+	case 1:
+		return nil, ps.errs[0]
+	}
+	return nil, ps.errs
+}
+
+// parser collects the problems of one palette.
+type parser struct {
+	compat Compat
+	errs   Errors
+	warns  []*Error
+}
+
+// note records err: a *Error, an Errors, or anything else as a problem of
+// the palette as a whole.
+func (ps *parser) note(err error) {
+	switch e := err.(type) {
+	case nil:
+	case *Error:
+		ps.errs = append(ps.errs, e)
+	case Errors:
+		ps.errs = append(ps.errs, e...)
+	default:
+		ps.errs = append(ps.errs, &Error{"palette", err.Error()})
+	}
+}
+
+func (ps *parser) fail(path, rule string) { ps.errs = append(ps.errs, &Error{path, rule}) }
+func (ps *parser) warn(path, rule string) { ps.warns = append(ps.warns, &Error{path, rule}) }
+
+// unknown handles the fields of o that are not in known: an error in
+// CompatCSS, ignored with a warning in CompatPainter (Painter reads only the
+// fields it knows). quiet fields are accepted without a word.
+func (ps *parser) unknown(o jsonObject, path string, known, quiet []string) {
+	keys := make([]string, 0, len(o))
+	for k := range o {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		switch {
+		case slices.Contains(known, k):
+		case slices.Contains(quiet, k):
+			delete(o, k)
+		case ps.compat == CompatCSS:
+			ps.fail(path+"."+k, "unknown field")
+			delete(o, k)
+		default:
+			ps.warn(path+"."+k, "ignored: Painter does not read this field")
+			delete(o, k)
+		}
+	}
+}
+
+// dropUnset deletes the fields Painter's JavaScript treats as unset: "" and
+// null, which are falsy, and, in css, the strings "undefined" and "null"
+// that editors write for a missing value (`${undefined}`), which the canvas
+// ignores.
+func (ps *parser) dropUnset(o jsonObject, path string, css bool) {
+	for k, raw := range o {
+		r := bytes.TrimSpace(raw)
+		if string(r) == "null" {
+			delete(o, k)
+			continue
+		}
+		s, ok := jsonString(r)
+		if !ok {
+			continue
+		}
+		switch t := strings.TrimSpace(s); {
+		case t == "":
+			delete(o, k)
+		case css && (t == "undefined" || t == "null"):
+			delete(o, k)
+			ps.warn(path+"."+k, fmt.Sprintf("%q is taken as unset", t))
+		}
+	}
+}
+
+// paletteKeys are the top-level fields.
+var paletteKeys = []string{"width", "height", "background", "borderRadius", "views", "widthPixels", "compat"}
+
+func (ps *parser) palette(data []byte) *Palette {
 	root, err := decodeObject(data, "palette")
 	if err != nil {
-		return nil, err
+		ps.note(err)
+		return nil
 	}
 	p := &Palette{}
-	if err := root.only("palette", "width", "height", "background", "borderRadius", "views", "widthPixels"); err != nil {
-		return nil, err
+	ps.dropUnset(root, "palette", false)
+	if raw, ok := root["compat"]; ok {
+		switch s, _ := jsonString(raw); s {
+		case "painter":
+		case "css":
+			ps.compat = CompatCSS
+		default:
+			ps.fail("compat", `must be "painter" (the default) or "css"`)
+		}
 	}
+	p.compat = ps.compat
+	ps.unknown(root, "palette", paletteKeys, nil)
 	abs := &lengthScope{}
+	sized := true
 	for _, f := range []struct {
 		name string
 		dst  *Length
@@ -32,66 +138,81 @@ func Parse(data []byte) (*Palette, error) {
 	}{{"width", &p.width, &p.widthRpx}, {"height", &p.height, &p.heightRpx}} {
 		raw, ok := root[f.name]
 		if !ok {
-			return nil, &Error{f.name, "is required"}
+			ps.fail(f.name, "is required")
+			sized = false
+			continue
 		}
 		l, err := parseLength(raw, abs)
 		if err != nil {
-			return nil, &Error{f.name, err.Error()}
+			ps.fail(f.name, err.Error())
+			sized = false
+			continue
 		}
 		*f.dst = l
 		*f.rpx, _ = l.Resolve(&Env{K: 1}) // in rpx: k = 1
 		if *f.rpx < 1 {
-			return nil, &Error{f.name, "must be at least 1rpx"}
+			ps.fail(f.name, "must be at least 1rpx")
+			sized = false
 		}
 	}
 	if raw, ok := root["widthPixels"]; ok {
 		v, ok := jsonNumber(raw)
-		if !ok || v != math.Trunc(v) || v < 1 || v > MaxSide {
-			return nil, &Error{"widthPixels", fmt.Sprintf("must be an integer from 1 to %d", MaxSide)}
+		if s, isStr := jsonString(raw); isStr { // Painter's widthPixels is often written as a string
+			if n, err := parseNumber(strings.TrimSpace(s)); err == nil {
+				v, ok = n, true
+			}
 		}
-		p.widthPixels = int(v)
+		if !ok || v != math.Trunc(v) || v < 1 || v > MaxSide {
+			ps.fail("widthPixels", fmt.Sprintf("must be an integer from 1 to %d", MaxSide))
+		} else {
+			p.widthPixels = int(v)
+		}
 	}
-	if _, _, err := p.OutputSize(0); err != nil {
-		return nil, err
+	if sized {
+		if _, _, err := p.OutputSize(0); err != nil {
+			ps.note(err)
+		}
 	}
 	if raw, ok := root["background"]; ok {
-		s, ok := jsonString(raw)
-		if !ok {
-			return nil, &Error{"background", "must be a string"}
-		}
-		if p.background, err = parseBackground(s); err != nil {
-			return nil, &Error{"background", err.Error()}
+		if s, ok := jsonString(raw); !ok {
+			ps.fail("background", "must be a string")
+		} else if p.background, err = parseBackground(s, ps.compat, func(w string) { ps.warn("background", w) }); err != nil {
+			ps.fail("background", err.Error())
 		}
 	}
+	if why := serverUnreadable(p.background.URL); why != "" {
+		ps.warn("background", why)
+	}
 	if raw, ok := root["borderRadius"]; ok {
-		p.borderRadius, err = parseRadii(raw, &lengthScope{percent: true, allowCalc: true})
-		if err != nil {
-			return nil, &Error{"borderRadius", err.Error()}
+		if p.borderRadius, err = parseRadii(raw, &lengthScope{percent: true, allowCalc: true}); err != nil {
+			ps.fail("borderRadius", err.Error())
 		}
 	}
 	raw, ok := root["views"]
 	if !ok {
-		return p, nil
+		return p
 	}
 	var views []json.RawMessage
 	if err := json.Unmarshal(raw, &views); err != nil {
-		return nil, &Error{"views", "must be an array"}
+		ps.fail("views", "must be an array")
+		return p
 	}
 	if len(views) > MaxViews {
-		return nil, &Error{"views", fmt.Sprintf("has %d views, more than %d", len(views), MaxViews)}
+		ps.fail("views", fmt.Sprintf("has %d views, more than %d", len(views), MaxViews))
+		return p
 	}
 	ids := map[string]int{}
 	for i, rv := range views {
-		v, err := parseView(rv, fmt.Sprintf("views[%d]", i), ids)
-		if err != nil {
-			return nil, err
+		v := ps.view(rv, fmt.Sprintf("views[%d]", i), ids)
+		if v == nil {
+			continue
 		}
 		p.views = append(p.views, v)
 		if v.id != "" {
-			ids[v.id] = i
+			ids[v.id] = len(p.views) - 1
 		}
 	}
-	return p, nil
+	return p
 }
 
 // OutputSize returns the output size in px for a requested width (0: the
@@ -119,7 +240,7 @@ func (p *Palette) OutputSize(widthPixels int) (image.Point, float64, error) {
 // parseBackground reads the palette background: a colour, a gradient, or
 // else an image URL. A background with {{placeholders}} is kept raw and
 // parsed again by Fill.
-func parseBackground(s string) (Background, error) {
+func parseBackground(s string, compat Compat, warn func(string)) (Background, error) {
 	bg := Background{raw: s}
 	t := strings.TrimSpace(s)
 	switch {
@@ -131,12 +252,32 @@ func parseBackground(s string) (Background, error) {
 		bg.URL = t
 		return bg, nil
 	}
-	pt, err := parsePaint(t, true)
+	pt, err := parsePaint(t, true, compat, warn)
 	if err != nil {
 		return bg, fmt.Errorf("%w (want a colour, a gradient or an image URL)", err)
 	}
 	bg.Paint = pt
 	return bg, nil
+}
+
+// serverUnreadable says why an image URL can never be loaded by a server, or
+// "" if it may be: a mini-program package path or a temporary file exists only
+// on the phone, a cloud:// file id only inside WeChat's cloud.
+func serverUnreadable(u string) string {
+	lu := strings.ToLower(strings.TrimSpace(u))
+	switch {
+	case lu == "" || hasPlaceholder(lu):
+		return ""
+	case strings.HasPrefix(lu, "cloud://"):
+		return "a cloud:// file id cannot be read by a server: give its https download URL (wx.cloud.getTempFileURL, or the file's CDN URL)"
+	case strings.HasPrefix(lu, "wxfile://"), strings.HasPrefix(lu, "http://tmp/"), strings.HasPrefix(lu, "http://usr/"):
+		return "a temporary file of the phone cannot be read by a server: upload it and give its https URL"
+	case strings.HasPrefix(lu, "//"):
+		return "" // scheme-relative: the loader decides
+	case strings.HasPrefix(lu, "/"), !strings.Contains(lu, ":"):
+		return "a mini-program package path cannot be read by a server: put the image on your CDN or bucket and give its https URL"
+	}
+	return ""
 }
 
 // looksLikeURL tells an image URL or path from a colour.
@@ -162,21 +303,6 @@ func decodeObject(data []byte, path string) (jsonObject, error) {
 		return nil, &Error{path, "must be an object"}
 	}
 	return o, nil
-}
-
-// only reports the first field (in sorted order) that is not allowed.
-func (o jsonObject) only(path string, allowed ...string) error {
-	keys := make([]string, 0, len(o))
-	for k := range o {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	for _, k := range keys {
-		if !slices.Contains(allowed, k) {
-			return &Error{path + "." + k, "unknown field"}
-		}
-	}
-	return nil
 }
 
 func jsonString(raw json.RawMessage) (string, bool) {
@@ -250,93 +376,124 @@ func parseRadii(raw json.RawMessage, sc *lengthScope) ([]Length, error) {
 	return out, nil
 }
 
-// viewKeys are the fields a view may have.
-var viewKeys = []string{"type", "id", "text", "url", "content", "textList", "css"}
+// viewKeys are the fields a view may have; quietViewKeys are written back
+// by Painter or its editors and mean nothing to a render.
+var (
+	viewKeys      = []string{"type", "id", "text", "url", "content", "textList", "css"}
+	quietViewKeys = []string{"rect", "sWidth", "sHeight", "originUrl"}
+)
 
-func parseView(raw json.RawMessage, path string, ids map[string]int) (*View, error) {
+// view parses one view, recording its problems; nil means it is left out.
+func (ps *parser) view(raw json.RawMessage, path string, ids map[string]int) *View {
 	o, err := decodeObject(raw, path)
 	if err != nil {
-		return nil, err
+		ps.note(err)
+		return nil
 	}
-	if err := o.only(path, viewKeys...); err != nil {
-		return nil, err
-	}
+	ps.dropUnset(o, path, false)
+	before := len(ps.errs)
 	v := &View{Path: path}
-	t, ok := jsonString(o["type"])
-	if !ok {
-		return nil, &Error{path + ".type", "is required: rect, text, image, qrcode, inlineText or wxacode"}
-	}
-	if v.Type, ok = viewTypes[t]; !ok {
-		return nil, &Error{path + ".type", fmt.Sprintf("unknown type %q: want rect, text, image, qrcode, inlineText or wxacode", t)}
-	}
 	if r, ok := o["id"]; ok {
 		if v.id, ok = jsonText(r); !ok {
-			return nil, &Error{path + ".id", "must be a string"}
+			ps.fail(path+".id", "must be a string")
 		}
 	}
+	t, ok := jsonString(o["type"])
+	switch {
+	case !ok && ps.compat == CompatCSS:
+		ps.fail(path+".type", "is required: rect, text, image, qrcode, inlineText or wxacode")
+		return nil
+	case !ok:
+		ps.warn(path, "left out: a view without a type draws nothing in Painter")
+		return nil
+	}
+	if v.Type, ok = viewTypes[t]; !ok {
+		rule := fmt.Sprintf("unknown type %q: want rect, text, image, qrcode, inlineText or wxacode", t)
+		if ps.compat == CompatCSS {
+			ps.fail(path+".type", rule)
+		} else {
+			ps.warn(path+".type", rule+"; left out, as Painter does")
+		}
+		return nil
+	}
+	ps.unknown(o, path, viewKeys, quietViewKeys)
 	for _, f := range []struct {
 		name string
 		dst  *string
 	}{{"text", &v.Text}, {"url", &v.URL}, {"content", &v.Content}} {
 		r, ok := o[f.name]
-		if !ok || string(bytes.TrimSpace(r)) == "null" {
+		if !ok {
 			continue
 		}
 		if *f.dst, ok = jsonText(r); !ok {
-			return nil, &Error{path + "." + f.name, "must be a string"}
+			ps.fail(path+"."+f.name, "must be a string")
 		}
 	}
 	runes := utf8.RuneCountInString(v.Text)
 	if r, ok := o["textList"]; ok {
 		var items []json.RawMessage
 		if err := json.Unmarshal(r, &items); err != nil {
-			return nil, &Error{path + ".textList", "must be an array"}
-		}
-		if len(items) > maxInlineItems {
-			return nil, &Error{path + ".textList", fmt.Sprintf("has more than %d items", maxInlineItems)}
-		}
-		for i, ir := range items {
-			ip := fmt.Sprintf("%s.textList[%d]", path, i)
-			io, err := decodeObject(ir, ip)
-			if err != nil {
-				return nil, err
-			}
-			if err := io.only(ip, "text", "css"); err != nil {
-				return nil, err
-			}
-			var it InlineItem
-			if tr, ok := io["text"]; ok {
-				if it.Text, ok = jsonText(tr); !ok {
-					return nil, &Error{ip + ".text", "must be a string"}
+			ps.fail(path+".textList", "must be an array")
+		} else if len(items) > maxInlineItems {
+			ps.fail(path+".textList", fmt.Sprintf("has more than %d items", maxInlineItems))
+		} else {
+			for i, ir := range items {
+				ip := fmt.Sprintf("%s.textList[%d]", path, i)
+				io, err := decodeObject(ir, ip)
+				if err != nil {
+					ps.note(err)
+					continue
 				}
+				ps.dropUnset(io, ip, false)
+				ps.unknown(io, ip, []string{"text", "css"}, nil)
+				var it InlineItem
+				if tr, ok := io["text"]; ok {
+					if it.Text, ok = jsonText(tr); !ok {
+						ps.fail(ip+".text", "must be a string")
+					}
+				}
+				runes += utf8.RuneCountInString(it.Text)
+				it.CSS = ps.css(io["css"], ip+".css", TypeText, ids)
+				v.TextList = append(v.TextList, it)
 			}
-			runes += utf8.RuneCountInString(it.Text)
-			if it.CSS, err = parseCSS(io["css"], ip+".css", TypeText, ids); err != nil {
-				return nil, err
-			}
-			v.TextList = append(v.TextList, it)
 		}
 	}
 	if runes > MaxTextRunes {
-		return nil, &Error{path + ".text", fmt.Sprintf("has %d characters, more than %d", runes, MaxTextRunes)}
+		ps.fail(path+".text", fmt.Sprintf("has %d characters, more than %d", runes, MaxTextRunes))
 	}
-	if v.CSS, err = parseCSS(o["css"], path+".css", v.Type, ids); err != nil {
-		return nil, err
-	}
+	v.CSS = ps.css(o["css"], path+".css", v.Type, ids)
 	switch v.Type {
 	case TypeRect, TypeQRCode, TypeWxacode:
 		if !v.CSS.Width.Set() || !v.CSS.Height.Set() {
-			return nil, &Error{path + ".css", "a " + t + " view needs width and height"}
+			rule := "a " + t + " view needs width and height"
+			if ps.compat == CompatCSS || v.Type == TypeWxacode {
+				ps.fail(path+".css", rule)
+			} else {
+				ps.warn(path+".css", rule+"; left out, as Painter does")
+				return nil
+			}
 		}
 	}
 	if v.Type == TypeQRCode && !hasPlaceholder(v.Content) && len(v.Content) > MaxQRBytes {
-		return nil, &Error{path + ".content", fmt.Sprintf("is %d bytes, more than a QR code holds (%d)", len(v.Content), MaxQRBytes)}
+		ps.fail(path+".content", fmt.Sprintf("is %d bytes, more than a QR code holds (%d)", len(v.Content), MaxQRBytes))
 	}
-	return v, nil
+	if v.Type == TypeImage {
+		if why := serverUnreadable(v.URL); why != "" {
+			ps.warn(path+".url", why)
+		}
+	}
+	if v.Type == TypeQRCode {
+		ps.warn(path, "a plain QR code: WeChat refuses images with QR codes when shared to Moments; a wxacode view (the mini-program code) is fine")
+	}
+	if len(ps.errs) > before {
+		return nil
+	}
+	return v
 }
 
-// cssKeys are the css fields understood; ignoredCSSKeys are accepted and
-// have no effect (Painter's editing flags, the single font family).
+// cssKeys are the css fields understood; quietCSSKeys are accepted and have
+// no effect on a render (Painter's editing flags and minWidth, which only its
+// editor's resize handle reads).
 var (
 	cssKeys = []string{
 		"left", "right", "top", "bottom", "width", "height", "rotate", "align", "verticalAlign",
@@ -344,24 +501,26 @@ var (
 		"fontSize", "fontWeight", "fontFamily", "lineHeight", "maxLines", "textAlign",
 		"textDecoration", "textStyle", "padding", "mode",
 	}
-	ignoredCSSKeys = []string{"fontFamily", "scalable", "deletable"}
+	quietCSSKeys = []string{"scalable", "deletable", "minWidth"}
 )
 
-// parseCSS reads a css object, or an array of them merged in order (later
-// fields win, as Painter's Object.assign does).
-func parseCSS(raw json.RawMessage, path string, typ viewType, ids map[string]int) (*CSS, error) {
+// css reads a css object, or an array of them merged in order (later fields
+// win, as Painter's Object.assign does), recording its problems.
+func (ps *parser) css(raw json.RawMessage, path string, typ viewType, ids map[string]int) *CSS {
 	c := &CSS{BorderColor: color.NRGBA{0, 0, 0, 0xff}}
 	o := jsonObject{}
 	if r := bytes.TrimSpace(raw); len(r) > 0 && string(r) != "null" {
 		if r[0] == '[' {
 			var list []json.RawMessage
 			if err := json.Unmarshal(r, &list); err != nil {
-				return nil, &Error{path, "must be an object or an array of objects"}
+				ps.fail(path, "must be an object or an array of objects")
+				return c
 			}
 			for i, item := range list {
 				m, err := decodeObject(item, fmt.Sprintf("%s[%d]", path, i))
 				if err != nil {
-					return nil, err
+					ps.note(err)
+					continue
 				}
 				for k, v := range m {
 					o[k] = v
@@ -370,16 +529,20 @@ func parseCSS(raw json.RawMessage, path string, typ viewType, ids map[string]int
 		} else {
 			m, err := decodeObject(r, path)
 			if err != nil {
-				return nil, err
+				ps.note(err)
+				return c
 			}
 			o = m
 		}
 	}
-	if err := o.only(path, append(slices.Clone(cssKeys), ignoredCSSKeys...)...); err != nil {
-		return nil, err
+	ps.dropUnset(o, path, true)
+	ps.unknown(o, path, cssKeys, quietCSSKeys)
+	if s, ok := jsonString(o["fontFamily"]); ok && strings.TrimSpace(s) != "" {
+		ps.warn(path+".fontFamily", "ignored: every text is drawn in Noto Sans CJK SC")
 	}
-	cp := cssParser{o: o, path: path, c: c, ids: ids, typ: typ}
-	return c, cp.parse()
+	cp := cssParser{o: o, path: path, c: c, ids: ids, typ: typ, ps: ps}
+	cp.parse()
+	return c
 }
 
 type cssParser struct {
@@ -388,7 +551,11 @@ type cssParser struct {
 	c    *CSS
 	ids  map[string]int
 	typ  viewType
+	ps   *parser
 }
+
+// note records a field's error; parsing goes on with the next field.
+func (p *cssParser) note(err error) { p.ps.note(err) }
 
 func (p *cssParser) fail(field, rule string) error {
 	return &Error{p.path + "." + field, rule}
@@ -459,16 +626,14 @@ func (p *cssParser) position(field string, dst *Length, sc lengthScope) error {
 	return nil
 }
 
-func (p *cssParser) parse() error {
+func (p *cssParser) parse() {
 	c := p.c
 	pos := lengthScope{percent: true, allowCalc: true, allowRefs: true}
 	for _, f := range []struct {
 		name string
 		dst  *Length
 	}{{"left", &c.Left}, {"right", &c.Right}, {"top", &c.Top}, {"bottom", &c.Bottom}} {
-		if err := p.position(f.name, f.dst, pos); err != nil {
-			return err
-		}
+		p.note(p.position(f.name, f.dst, pos))
 	}
 	size := pos
 	size.nonNegative = true
@@ -479,14 +644,13 @@ func (p *cssParser) parse() error {
 	}{{"width", &c.Width, &c.WidthAuto}, {"height", &c.Height, &c.HeightAuto}} {
 		if s, ok := jsonString(p.o[f.name]); ok && strings.TrimSpace(s) == "auto" {
 			if p.typ != TypeImage {
-				return p.fail(f.name, "auto is only for images")
+				p.note(p.fail(f.name, "auto is only for images"))
+				continue
 			}
 			*f.auto = true
 			continue
 		}
-		if err := p.length(f.name, f.dst, size); err != nil {
-			return err
-		}
+		p.note(p.length(f.name, f.dst, size))
 	}
 	if raw, ok := p.o["rotate"]; ok {
 		v, ok := jsonNumber(raw)
@@ -494,53 +658,46 @@ func (p *cssParser) parse() error {
 			s, isStr := jsonString(raw)
 			a, err := parseAngle(s, true)
 			if !isStr || err != nil {
-				return p.fail("rotate", "must be a number of degrees")
+				p.note(p.fail("rotate", "must be a number of degrees"))
 			}
 			v = a
 		}
 		c.Rotate = math.Mod(v, 360)
 	}
 	var err error
-	if c.Align, err = p.keyword("align", map[string]Align{"left": alignStart, "center": AlignMiddle, "right": AlignEnd}); err != nil {
-		return err
-	}
-	if c.VerticalAlign, err = p.keyword("verticalAlign", map[string]Align{"top": alignStart, "center": AlignMiddle, "middle": AlignMiddle, "bottom": AlignEnd}); err != nil {
-		return err
-	}
-	if c.TextAlign, err = p.keyword("textAlign", map[string]Align{"left": alignStart, "start": alignStart, "center": AlignMiddle, "right": AlignEnd, "end": AlignEnd}); err != nil {
-		return err
-	}
+	c.Align, err = p.keyword("align", map[string]Align{"left": alignStart, "center": AlignMiddle, "right": AlignEnd})
+	p.note(err)
+	c.VerticalAlign, err = p.keyword("verticalAlign", map[string]Align{"top": alignStart, "center": AlignMiddle, "middle": AlignMiddle, "bottom": AlignEnd})
+	p.note(err)
+	c.TextAlign, err = p.keyword("textAlign", map[string]Align{"left": alignStart, "start": alignStart, "center": AlignMiddle, "right": AlignEnd, "end": AlignEnd})
+	p.note(err)
 	bs, err := p.keyword("borderStyle", map[string]Align{"solid": 1, "dashed": 2, "dotted": 3})
-	if err != nil {
-		return err
-	}
+	p.note(err)
 	c.BorderStyle = BorderStyle(max(bs, 1) - 1)
 	mode, err := p.keyword("mode", map[string]Align{"aspectFill": 1, "scaleToFill": 2, "aspectFit": 3, "auto": 4})
-	if err != nil {
-		return err
-	}
+	p.note(err)
 	c.Mode = ImageMode(max(mode, 1) - 1)
 	if raw, ok := p.o["borderRadius"]; ok {
 		if c.BorderRadius, err = parseRadii(raw, &lengthScope{percent: true, allowCalc: true, allowRefs: true, ids: p.ids}); err != nil {
-			return p.fail("borderRadius", err.Error())
+			p.note(p.fail("borderRadius", err.Error()))
 		}
 	}
 	bw := lengthScope{percent: true, allowCalc: true, allowRefs: true, nonNegative: true}
-	if err := p.length("borderWidth", &c.BorderWidth, bw); err != nil {
-		return err
-	}
+	p.note(p.length("borderWidth", &c.BorderWidth, bw))
 	if s, ok, err := p.str("borderColor"); err != nil {
-		return err
+		p.note(err)
 	} else if ok {
 		if c.BorderColor, err = parseColor(s); err != nil {
-			return p.fail("borderColor", err.Error())
+			p.note(p.fail("borderColor", err.Error()))
 		}
 	}
 	if s, ok, err := p.str("shadow"); err != nil {
-		return err
+		p.note(err)
 	} else if ok {
 		if c.Shadow, err = parseShadow(s); err != nil {
-			return p.fail("shadow", err.Error())
+			p.note(p.fail("shadow", err.Error()))
+		} else if c.Shadow != nil && p.ps.compat == CompatPainter && c.Shadow.painterPx() {
+			p.ps.warn(p.path+".shadow", "Painter reads shadow lengths as px whatever their unit (parseInt), so rpx is drawn as px here too; write px to say so, or use \"compat\": \"css\"")
 		}
 	}
 	for _, f := range []struct {
@@ -553,30 +710,27 @@ func (p *cssParser) parse() error {
 	} {
 		s, ok, err := p.str(f.name)
 		if err != nil {
-			return err
+			p.note(err)
+			continue
 		}
 		if !ok || strings.TrimSpace(s) == "" {
 			continue
 		}
-		if *f.dst, err = parsePaint(s, f.grad); err != nil {
-			return p.fail(f.name, err.Error())
+		field := f.name
+		warn := func(w string) { p.ps.warn(p.path+"."+field, w) }
+		if *f.dst, err = parsePaint(s, f.grad, p.ps.compat, warn); err != nil {
+			p.note(p.fail(f.name, err.Error()))
 		}
 	}
 	font := lengthScope{allowCalc: true, allowRefs: true, nonNegative: true}
-	if err := p.length("fontSize", &c.FontSize, font); err != nil {
-		return err
-	}
+	p.note(p.length("fontSize", &c.FontSize, font))
 	if c.FontSize.Set() && c.FontSize.isStatic() {
 		if v, _ := c.FontSize.Resolve(&Env{K: 1}); v <= 0 || v > 4*MaxFontPx {
-			return p.fail("fontSize", fmt.Sprintf("must be more than 0 and at most %drpx", 4*MaxFontPx))
+			p.note(p.fail("fontSize", fmt.Sprintf("must be more than 0 and at most %drpx", 4*MaxFontPx)))
 		}
 	}
-	if err := p.fontWeight(); err != nil {
-		return err
-	}
-	if err := p.lineHeight(); err != nil {
-		return err
-	}
+	p.note(p.fontWeight())
+	p.note(p.lineHeight())
 	if raw, ok := p.o["maxLines"]; ok {
 		v, ok := jsonNumber(raw)
 		if !ok {
@@ -586,12 +740,13 @@ func (p *cssParser) parse() error {
 			}
 		}
 		if !ok || v != math.Trunc(v) || v < 0 {
-			return p.fail("maxLines", "must be a whole number, 0 for no limit")
+			p.note(p.fail("maxLines", "must be a whole number, 0 for no limit"))
+		} else {
+			c.MaxLines = int(min(v, 1e6))
 		}
-		c.MaxLines = int(min(v, 1e6))
 	}
 	if s, ok, err := p.str("textDecoration"); err != nil {
-		return err
+		p.note(err)
 	} else if ok {
 		for _, w := range strings.Fields(s) {
 			switch w {
@@ -603,16 +758,14 @@ func (p *cssParser) parse() error {
 				c.TextDecoration |= DecoLineThrough
 			case "none":
 			default:
-				return p.fail("textDecoration", fmt.Sprintf("unknown decoration %q: want underline, overline, line-through or none", w))
+				p.note(p.fail("textDecoration", fmt.Sprintf("unknown decoration %q: want underline, overline, line-through or none", w)))
 			}
 		}
 	}
 	ts, err := p.keyword("textStyle", map[string]Align{"fill": 1, "normal": 1, "stroke": 2})
-	if err != nil {
-		return err
-	}
+	p.note(err)
 	c.Stroke = ts == 2
-	return p.padding()
+	p.note(p.padding())
 }
 
 func (p *cssParser) keyword(field string, words map[string]Align) (Align, error) {
@@ -735,6 +888,20 @@ func (p *cssParser) padding() error {
 	}
 	p.c.Padding = v
 	return nil
+}
+
+// painterPx turns the shadow's rpx lengths into px, as Painter reads them
+// (_doShadow: parseInt("10rpx") is 10 canvas px, that is 10px), and
+// reports whether there were any.
+func (sh *Shadow) painterPx() bool {
+	changed := false
+	for _, l := range []*Length{&sh.X, &sh.Y, &sh.Blur} {
+		if l.e != nil && l.e.op == opNum && l.e.unit == unitRpx {
+			l.e = &expr{op: opNum, v: l.e.v, unit: unitPx}
+			changed = true
+		}
+	}
+	return changed
 }
 
 // parseShadow reads "offX offY blur color" (the colour may come first, as

@@ -72,7 +72,7 @@ func (p *Palette) Fill(data map[string]string) (*Palette, error) {
 		}
 	}
 	if hasPlaceholder(p.background.raw) {
-		bg, err := parseBackground(q.background.raw)
+		bg, err := parseBackground(q.background.raw, p.compat, func(string) {})
 		if err != nil {
 			return nil, &Error{"background", err.Error()}
 		}

@@ -101,7 +101,7 @@ func spanWidth(us []unit, a, b int) float64 {
 // than a line), and the kinsoku rules of canBreak hold. It stops once there
 // are more than limit lines in all (limit <= 0: no limit): one line more than
 // allowed is enough to know the text is cut. A blank paragraph is one empty
-// line.
+// line. Spaces at the start of the paragraph are kept (an indent).
 func breakUnits(us []unit, para int, maxW float64, lines []lineSpan, limit int) []lineSpan {
 	// Prefix sums and the last non-space unit make every width O(1): a
 	// 4000-character paragraph must not cost quadratic time.
@@ -117,14 +117,18 @@ func breakUnits(us []unit, para int, maxW float64, lines []lineSpan, limit int) 
 	full := func() bool { return limit > 0 && len(lines) > limit }
 	fits := func(a, b int) bool { return maxW <= 0 || pre[max(lastInk[b], a)]-pre[a] <= maxW }
 	before := len(lines)
-	cur := -1 // first unit of the line being filled
+	cur := -1     // first unit of the line being filled
+	soft := false // the next line is a soft wrap, not the paragraph's first
 	emit := func(end int) {
 		lines = append(lines, lineSpan{para, cur, end})
 		cur = -1
+		soft = true
 	}
 	for start := 0; start < len(us) && !full(); {
-		if cur < 0 && us[start].space {
-			start++ // a soft-wrapped line starts with no space
+		if cur < 0 && soft && us[start].space {
+			// A soft-wrapped line starts with no space; the paragraph's
+			// own indent (spaces, U+3000) is kept, as Painter keeps it.
+			start++
 			continue
 		}
 		end := start + 1

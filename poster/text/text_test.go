@@ -306,3 +306,26 @@ func TestMorph(t *testing.T) {
 		}
 	}
 }
+
+// A paragraph keeps its leading spaces (an indent, U+3000 included); a soft
+// wrap drops the spaces it breaks at.
+func TestLayoutKeepsIndent(t *testing.T) {
+	plain := layoutLines(t, "首行缩进", 20, 0, 0)
+	for _, indent := range []string{"\u3000\u3000", "  "} {
+		lay := layoutLines(t, indent+"首行缩进", 20, 0, 0)
+		if len(lay.Lines) != 1 || len(lay.Lines[0].Glyphs) == 0 {
+			t.Fatalf("%q: %d lines", indent, len(lay.Lines))
+		}
+		first := lay.Lines[0].Glyphs[len(lay.Lines[0].Glyphs)-len(plain.Lines[0].Glyphs)]
+		if first.X < 5 {
+			t.Errorf("%q: the text starts at x=%.1f: indent dropped", indent, first.X)
+		}
+	}
+	lay := layoutLines(t, "一二三四 五六七八", 20, 80, 0)
+	if len(lay.Lines) != 2 {
+		t.Fatalf("%d lines, want 2", len(lay.Lines))
+	}
+	if x := lay.Lines[1].Glyphs[0].X; x > 1 {
+		t.Errorf("soft-wrapped line starts at x=%.1f: its space was kept", x)
+	}
+}
