@@ -120,10 +120,11 @@ func (r *receiver) awaitAccepted(n int, d time.Duration) []delivery {
 // the same delivery_id on every attempt and a valid signature each time.
 func TestBatchCallbackReceiverDown(t *testing.T) {
 	const secret = "batch-callback-secret-e2e"
-	const addr = "127.0.0.1:7411" // the batches developer's port range
-	rcv := newReceiver(t, secret, addr)
-	rcv.stop() // down: connections refused
-	s := start(t, withCallbacks(secret, addr))
+	// A free port, then closed: down, connections refused. (A fixed port
+	// would collide when several checkouts run the tests at once.)
+	rcv := newReceiver(t, secret, "127.0.0.1:0")
+	rcv.stop()
+	s := start(t, withCallbacks(secret, rcv.addr))
 	s.dumpLogsOnFailure()
 	id := s.createBatch(map[string]any{"page": pageIndex, "callback_url": rcv.url(),
 		"items": []any{map[string]any{"scene": "cb:1"}, map[string]any{"scene": "cb:2"}}})
