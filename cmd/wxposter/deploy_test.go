@@ -48,7 +48,7 @@ func TestComposeSetsRequiredVariables(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, v := range []string{"WXPOSTER_REDIS_URL", "WXPOSTER_MINIO_ENDPOINT", "WXPOSTER_MINIO_ACCESS_KEY",
-		"WXPOSTER_MINIO_SECRET_KEY", "WXPOSTER_APPS", "WXPOSTER_PUBLIC_BASE_URL", "WXPOSTER_SIM_LISTEN"} {
+		"WXPOSTER_MINIO_SECRET_KEY", "WXPOSTER_APPS", "WXPOSTER_PUBLIC_BASE_URL", "WXPOSTER_ID_SECRET", "WXPOSTER_SIM_LISTEN"} {
 		if !regexp.MustCompile(`(?m)^\s+` + v + `:`).Match(b) {
 			t.Errorf("compose.yaml does not set %s", v)
 		}
