@@ -134,6 +134,10 @@ func (d *Dispatcher) ProcessTask(ctx context.Context, t *asynq.Task) error {
 		if err := g.Wait(); err != nil {
 			return err
 		}
+		// Wake idle workers for the chunk rather than leave it to their poll.
+		if err := tasks.Wake(ctx, d.store.rdb, d.store.batchQueue, len(jobs)); err != nil {
+			d.log.DebugContext(ctx, "batch: could not wake workers", "batch", p.Batch, "err", err)
+		}
 		d.log.DebugContext(ctx, "batch chunk dispatched", "batch", p.Batch, "from", p.From, "jobs", len(ids),
 			"register", registered.Sub(start), "check", checked.Sub(registered), "submit", time.Since(checked))
 	}
