@@ -120,7 +120,7 @@ func (s *Server) enqueue(ctx context.Context, id string, p tasks.PosterPayload) 
 		return s.view(info), nil
 	}
 	// A new job: wake an idle worker rather than wait for its poll.
-	if err := tasks.Wake(ctx, s.rdb, s.queue, 1); err != nil {
+	if err := tasks.Wake(ctx, s.rdb, s.queueOf(id), 1); err != nil {
 		s.log.WarnContext(ctx, "could not wake a worker; the job starts at the next poll", "job", id, "err", err)
 	}
 	return &jobView{ID: id, Status: statusQueued}, nil
