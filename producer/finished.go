@@ -63,13 +63,13 @@ func (s *Server) deletePoster(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx := r.Context()
 	// The job first: a running job would upload again after the delete.
-	info, err := s.inspector.GetTaskInfo(s.queue, id)
+	info, err := s.inspector.GetTaskInfo(s.queueOf(id), id)
 	switch {
 	case err == nil && info.State == asynq.TaskStateActive:
 		writeError(w, http.StatusConflict, "job_running", "the poster is being made; delete it when the job has ended", "id")
 		return
 	case err == nil:
-		if err := s.inspector.DeleteTask(s.queue, id); err != nil && !isNotFound(err) {
+		if err := s.inspector.DeleteTask(s.queueOf(id), id); err != nil && !isNotFound(err) {
 			s.unavailable(w, r, "delete the job", err)
 			return
 		}
