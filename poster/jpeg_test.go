@@ -7,49 +7,12 @@ import (
 	"image/color"
 	"image/draw"
 	"image/jpeg"
-	"math/rand/v2"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/wxposter/wxposter/internal/testimage"
 )
-
-// jpegTestPoster is a 750×1334 poster-like image: a photo-like colour field
-// with noise (σ≈6, which makes encoders work as hard as on a photo), a white
-// panel at the bottom, dark text-like bars and a block pattern like a code.
-func jpegTestPoster(w, h int) *image.RGBA {
-	m := image.NewRGBA(image.Rect(0, 0, w, h))
-	rng := rand.New(rand.NewPCG(1, 2))
-	panel := h * 3 / 4
-	for y := range h {
-		for x := range w {
-			i := m.PixOffset(x, y)
-			var r, g, b float64
-			if y < panel {
-				r = 90 + 120*float64(x)/float64(w)
-				g = 140 - 60*float64(y)/float64(panel)
-				b = 200 - 80*float64(x+y)/float64(w+h)
-				n := rng.NormFloat64() * 6
-				r, g, b = r+n, g+n, b+n
-			} else {
-				r, g, b = 255, 255, 255
-			}
-			// Text-like bars on the panel, a code-like block pattern at its right.
-			if y > panel+40 && y < panel+80 && x > 40 && x < 400 && (x/14)%3 != 2 {
-				r, g, b = 30, 30, 30
-			}
-			if y > panel+20 && y < panel+260 && x > w-260 && x < w-20 && ((x/10)*7+(y/10)*13)%5 < 2 {
-				r, g, b = 0, 0, 0
-			}
-			m.Pix[i+0] = clamp8(r)
-			m.Pix[i+1] = clamp8(g)
-			m.Pix[i+2] = clamp8(b)
-			m.Pix[i+3] = 0xff
-		}
-	}
-	return m
-}
-
-func clamp8(v float64) uint8 { return uint8(min(max(v, 0), 255)) }
 
 // meanAbsDiff is the mean absolute difference of the RGB channels of a and
 // b over a's bounds (b is read at the same offsets from its own origin).
@@ -86,7 +49,7 @@ func decodeJPEGForTest(t *testing.T, data []byte) image.Image {
 // TestJPEGEncoders: every encoder of this build round-trips a poster within
 // tolerance, and the two encoders agree on size to within a third.
 func TestJPEGEncoders(t *testing.T) {
-	src := jpegTestPoster(750, 1334)
+	src := testimage.Poster(750, 1334)
 	sizes := map[string]int{}
 	for _, e := range jpegEncoders {
 		t.Run(e.name, func(t *testing.T) {
@@ -118,7 +81,7 @@ func TestJPEGEncoderName(t *testing.T) {
 }
 
 func TestEncodeJPEGQuality(t *testing.T) {
-	src := jpegTestPoster(200, 300)
+	src := testimage.Poster(200, 300)
 	enc := func(q int) []byte {
 		var buf bytes.Buffer
 		if err := EncodeJPEG(&buf, src, q); err != nil {
@@ -193,7 +156,7 @@ func TestEncodeJPEGFlattensOverWhite(t *testing.T) {
 }
 
 func TestEncodeJPEGInputs(t *testing.T) {
-	full := jpegTestPoster(120, 90)
+	full := testimage.Poster(120, 90)
 	sub := full.SubImage(image.Rect(17, 11, 97, 71)).(*image.RGBA) // offset origin, stride wider than the row
 	ycc := image.NewYCbCr(image.Rect(0, 0, 40, 30), image.YCbCrSubsampleRatio420)
 	for i := range ycc.Y {
@@ -209,7 +172,7 @@ func TestEncodeJPEGInputs(t *testing.T) {
 	for _, tt := range []struct {
 		name string
 		img  image.Image
-	}{{"sub-image", sub}, {"ycbcr", ycc}, {"gray", gray}, {"1x1", jpegTestPoster(1, 1)}} {
+	}{{"sub-image", sub}, {"ycbcr", ycc}, {"gray", gray}, {"1x1", testimage.Poster(1, 1)}} {
 		t.Run(tt.name, func(t *testing.T) {
 			var buf bytes.Buffer
 			if err := EncodeJPEG(&buf, tt.img, 90); err != nil {
@@ -243,7 +206,7 @@ func TestEncodeJPEGErrors(t *testing.T) {
 	// A failing writer is an error, promptly (libjpeg itself would retry a
 	// suspended destination forever).
 	done := make(chan error, 1)
-	go func() { done <- EncodeJPEG(&failingWriter{}, jpegTestPoster(300, 300), 85) }()
+	go func() { done <- EncodeJPEG(&failingWriter{}, testimage.Poster(300, 300), 85) }()
 	select {
 	case err := <-done:
 		if err == nil || !strings.Contains(err.Error(), "disk full") {
@@ -256,12 +219,12 @@ func TestEncodeJPEGErrors(t *testing.T) {
 
 func TestEncodeJPEGOpaqueCheck(t *testing.T) {
 	for _, w := range []int{1, 2, 3, 7, 8, 9, 16, 17} {
-		m := jpegTestPoster(w, 3)
+		m := testimage.Poster(w, 3)
 		if !opaqueRGBAPix(m) {
 			t.Errorf("width %d: opaque image reported transparent", w)
 		}
 		for x := range w {
-			m := jpegTestPoster(w, 3)
+			m := testimage.Poster(w, 3)
 			m.Pix[m.PixOffset(x, 2)+3] = 0xfe
 			if opaqueRGBAPix(m) {
 				t.Errorf("width %d: alpha at x=%d missed", w, x)
@@ -269,7 +232,7 @@ func TestEncodeJPEGOpaqueCheck(t *testing.T) {
 		}
 	}
 	// Flattening matches drawing over white.
-	m := jpegTestPoster(37, 5)
+	m := testimage.Poster(37, 5)
 	for i := 3; i < len(m.Pix); i += 16 {
 		a := uint8(i * 7)
 		m.Pix[i-3], m.Pix[i-2], m.Pix[i-1], m.Pix[i] = a/2, a/3, a, a
@@ -281,7 +244,7 @@ func TestEncodeJPEGOpaqueCheck(t *testing.T) {
 		t.Error("flattenRGBA differs from drawing over white")
 	}
 	// Pixels outside a sub-image do not count.
-	m = jpegTestPoster(10, 10)
+	m = testimage.Poster(10, 10)
 	m.Pix[m.PixOffset(9, 9)+3] = 0
 	if !opaqueRGBAPix(m.SubImage(image.Rect(0, 0, 9, 9)).(*image.RGBA)) {
 		t.Error("a transparent pixel outside the sub-image counted")
@@ -292,7 +255,7 @@ func TestEncodeJPEGOpaqueCheck(t *testing.T) {
 // this build (libjpeg-turbo and stdlib with cgo, stdlib alone without), and
 // through EncodeJPEG (the opaque check included).
 func BenchmarkEncodeJPEG(b *testing.B) {
-	src := jpegTestPoster(750, 1334)
+	src := testimage.Poster(750, 1334)
 	run := func(b *testing.B, enc func(*bytes.Buffer) error) {
 		var buf bytes.Buffer
 		b.ReportAllocs()
@@ -317,7 +280,7 @@ func BenchmarkEncodeJPEG(b *testing.B) {
 // BenchmarkEncodeJPEGTransparent is EncodeJPEG of a poster with transparent
 // corners (a palette with borderRadius): flattened over white first.
 func BenchmarkEncodeJPEGTransparent(b *testing.B) {
-	src := jpegTestPoster(750, 1334)
+	src := testimage.Poster(750, 1334)
 	for y := range 20 {
 		for x := range 20 - y {
 			copy(src.Pix[src.PixOffset(x, y):], []byte{0, 0, 0, 0})

@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/wxposter/wxposter/internal/testenv"
+	"github.com/wxposter/wxposter/internal/testimage"
 	"github.com/wxposter/wxposter/storage"
 )
 
@@ -551,7 +552,7 @@ func TestLoaderDecodesToRGBA(t *testing.T) {
 		t.Fatal(err)
 	}
 	var jpg bytes.Buffer
-	if err := jpeg.Encode(&jpg, testPicture(24, 16), &jpeg.Options{Quality: 90}); err != nil {
+	if err := jpeg.Encode(&jpg, testimage.Poster(24, 16), &jpeg.Options{Quality: 90}); err != nil {
 		t.Fatal(err)
 	}
 	l := newTestLoader(t)
