@@ -44,9 +44,12 @@ func (s *Store) dispatchAll(ctx context.Context, id string, round string) error 
 	return nil
 }
 
-// Objects is what a dispatcher asks of storage.
-type Objects interface {
-	Exists(ctx context.Context, key string) (bool, error)
+// Made is the "already made?" check of a poster: finished.Checker, the
+// same check the single-poster path makes (memory, the Redis record of
+// finished posters, then storage, failing open), so that a campaign of
+// posters already made dispatches without a storage request per item.
+type Made interface {
+	Made(ctx context.Context, id, key string) bool
 }
 
 // Dispatcher runs TypeDispatch tasks: for each queued item of its chunk it
@@ -56,7 +59,7 @@ type Objects interface {
 // another batch waits on it. Running it twice changes nothing.
 type Dispatcher struct {
 	store      *Store
-	objects    Objects
+	made       Made
 	enqueuer   *tasks.Enqueuer
 	inspector  *asynq.Inspector
 	concurrent int
@@ -65,8 +68,8 @@ type Dispatcher struct {
 
 // NewDispatcher returns the dispatch handler. enq submits the poster jobs
 // with the same options as single posters.
-func NewDispatcher(s *Store, objects Objects, enq *tasks.Enqueuer) *Dispatcher {
-	return &Dispatcher{store: s, objects: objects, enqueuer: enq, inspector: enq.Inspector,
+func NewDispatcher(s *Store, made Made, enq *tasks.Enqueuer) *Dispatcher {
+	return &Dispatcher{store: s, made: made, enqueuer: enq, inspector: enq.Inspector,
 		concurrent: 16, log: s.log}
 }
 
@@ -109,9 +112,9 @@ func (d *Dispatcher) ProcessTask(ctx context.Context, t *asynq.Task) error {
 			return fmt.Errorf("batch: register jobs: %w", err)
 		}
 		registered := time.Now()
-		// Ask storage about every job first (concurrently), then submit the
-		// ones not made: the enqueues are a Redis round trip each and go
-		// fastest from one goroutine per slot without storage waits between.
+		// Check every job first (concurrently), then submit the ones not
+		// made: the enqueues are a Redis round trip each and go fastest from
+		// one goroutine per slot without check waits between.
 		jobs := make([]pending, len(ids))
 		g, gctx := errgroup.WithContext(ctx)
 		g.SetLimit(d.concurrent)
@@ -147,22 +150,23 @@ func (d *Dispatcher) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	return nil
 }
 
-// pending is a job of a chunk, checked against storage.
+// pending is a job of a chunk, checked by Made.
 type pending struct {
 	id   string
 	p    tasks.PosterPayload
 	made bool
 }
 
-// check reads the job's payload and asks storage whether its poster is made.
+// check reads the job's payload and asks whether its poster is made. A
+// check that cannot answer says "not made": the job is enqueued, its id
+// dedupes, and the worker finds the poster before rendering it.
 func (d *Dispatcher) check(ctx context.Context, batchID, id, raw string) (pending, error) {
 	j := pending{id: id}
 	if err := json.Unmarshal([]byte(raw), &j.p); err != nil {
 		return j, fmt.Errorf("batch %s: payload of job %s: %w", batchID, id, err)
 	}
-	var err error
-	j.made, err = d.objects.Exists(ctx, tasks.PosterKey(id, j.p.PosterExt()))
-	return j, err
+	j.made = d.made.Made(ctx, id, tasks.PosterKey(id, j.p.PosterExt()))
+	return j, nil
 }
 
 // submit makes sure job j will run, or counts it as made.

@@ -12,6 +12,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	wxbatch "github.com/wxposter/wxposter/batch"
+	"github.com/wxposter/wxposter/finished"
 	"github.com/wxposter/wxposter/pacing"
 	"github.com/wxposter/wxposter/poster"
 	"github.com/wxposter/wxposter/tasks"
@@ -74,7 +75,11 @@ func (s *system) newWorker(rdb redis.UniversalClient, wx *wechat.Client, rendere
 	mux := worker.NewMux(h)
 	enq := &tasks.Enqueuer{Client: asynq.NewClientFromRedisClient(rdb), Inspector: asynq.NewInspectorFromRedisClient(rdb),
 		Retention: 24 * time.Hour, Timeout: 2 * time.Minute, MaxRetry: set.maxRetry}
-	mux.Handle(wxbatch.TypeDispatch, wxbatch.NewDispatcher(store, s.store, enq))
+	var objects finished.Objects = s.store
+	if set.dispatchStore != nil {
+		objects = set.dispatchStore(s.store)
+	}
+	mux.Handle(wxbatch.TypeDispatch, wxbatch.NewDispatcher(store, finished.NewChecker(finished.NewCache(finished.New(rdb), 0, 0), objects, log), enq))
 	mux.Handle(wxbatch.TypeCallback, wxbatch.NewDeliverer(set.callbackSecret, mustHosts(tb(s), set.callbackHosts), log))
 	return srv, mux
 }

@@ -25,6 +25,7 @@ import (
 	"github.com/wxposter/wxposter/internal/testenv"
 	"github.com/wxposter/wxposter/poster"
 	"github.com/wxposter/wxposter/poster/imagesrc"
+	"github.com/wxposter/wxposter/finished"
 	"github.com/wxposter/wxposter/producer"
 	"github.com/wxposter/wxposter/storage"
 	"github.com/wxposter/wxposter/tasks"
@@ -81,6 +82,9 @@ type settings struct {
 	batchShare     float64
 	// producerStore wraps the store the producer is given.
 	producerStore func(*storage.Store) producer.Objects
+	// dispatchStore wraps the store batch dispatch's "already made?"
+	// check falls back to.
+	dispatchStore func(*storage.Store) finished.Objects
 	// redisURL is the Redis everything runs on (default testenv.RedisURL),
 	// in any form WXPOSTER_REDIS_URL takes; s3 the storage backend.
 	redisURL string

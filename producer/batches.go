@@ -171,6 +171,13 @@ func (s *Server) batchSpec(ctx context.Context, req *batchRequest) (*batch.Spec,
 	keys := make(map[string]int)
 	var bad []badItem
 	nbad := 0
+	// Items whose params are stored once every item is valid.
+	type pending struct {
+		index int
+		key   string
+		req   posterRequest
+	}
+	var withParams []pending
 	report := func(i int, key, field, rule string) {
 		if nbad++; len(bad) < maxBadItems {
 			bad = append(bad, badItem{Index: i, Key: key, Field: field, Message: field + " " + rule})
@@ -212,15 +219,24 @@ func (s *Server) batchSpec(ctx context.Context, req *batchRequest) (*batch.Spec,
 			report(i, it.Key, field, rule)
 			continue
 		}
-		if field, rule, err := s.storeParams(ctx, &preq); err != nil {
-			return nil, nil, 0, err
-		} else if field != "" {
-			report(i, it.Key, field, rule)
-			continue
+		if preq.Params != nil {
+			withParams = append(withParams, pending{i, it.Key, preq})
 		}
 		id := p.JobID()
 		spec.Items = append(spec.Items, batch.Item{Key: it.Key, JobID: id, Ext: p.PosterExt()})
 		spec.Payloads[id] = p
+	}
+	if nbad > 0 {
+		return spec, bad, nbad, nil // rejected: no item's params are kept
+	}
+	// The whole batch is valid: only now store the params, as a single
+	// poster does (resolveParams, then storeParams).
+	for _, it := range withParams {
+		if field, rule, err := s.storeParams(ctx, &it.req); err != nil {
+			return nil, nil, 0, err
+		} else if field != "" {
+			report(it.index, it.key, field, rule)
+		}
 	}
 	return spec, bad, nbad, nil
 }

@@ -10,23 +10,8 @@ import (
 // must not hold a request for the client's retry loop.
 const storageCheckTimeout = time.Second
 
-// posterExists is the "already made?" check (made) of a single poster,
-// bounded to a second. It fails open: when storage does not answer, the request is enqueued anyway, which
-// is safe because the job id dedupes and the worker looks for the poster
-// before rendering it.
-func (s *Server) posterExists(ctx context.Context, key string) bool {
-	ctx, cancel := context.WithTimeout(ctx, storageCheckTimeout)
-	defer cancel()
-	ok, err := s.made(ctx, key)
-	if err != nil {
-		s.log.WarnContext(ctx, "storage unavailable: enqueueing without the already-made check", "key", key, "err", err)
-		return false
-	}
-	return ok
-}
-
 // readyz says whether the producer can do its job, which needs Redis only:
-// with storage down it still accepts posters (posterExists) and answers
+// with storage down it still accepts posters (finished.Checker fails open) and answers
 // status polls from Redis, so it stays ready and lists storage as degraded.
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)

@@ -15,26 +15,11 @@ import (
 // behind a cache of finished.DefaultCacheSize URLs).
 func WithFinished(c *finished.Cache) Option { return func(s *Server) { s.finishedCache = c } }
 
-// alreadyMade reports whether job id's poster (object key) is made: from
-// memory, else from the worker's record in Redis, else from storage
-// (posterExists, which fails open), whose "yes" is learned again.
+// alreadyMade reports whether job id's poster (object key) is made, by the
+// check batch dispatch uses too (finished.Checker: memory, the Redis
+// record, then storage, failing open).
 func (s *Server) alreadyMade(ctx context.Context, id, key string) bool {
-	url := s.store.URL(key)
-	ok, err := s.finishedCache.Has(ctx, id, url)
-	if ok {
-		return true
-	}
-	if err != nil {
-		s.log.DebugContext(ctx, "finished record unreadable, asking storage", "key", key, "err", err)
-	}
-	if !s.posterExists(ctx, key) {
-		return false
-	}
-	if err := s.finishedCache.Records().Learn(ctx, id, url); err != nil {
-		s.log.DebugContext(ctx, "could not record a stored poster", "key", key, "err", err)
-	}
-	s.finishedCache.Remember(url)
-	return true
+	return s.made.Made(ctx, id, key)
 }
 
 // remover is the store's delete, for DELETE /v1/posters/{id}.

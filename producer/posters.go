@@ -131,12 +131,6 @@ func (s *Server) enqueuer() *tasks.Enqueuer {
 		Timeout: s.timeout, MaxRetry: s.maxRetry}
 }
 
-// made reports whether the poster with object key key is already made (a
-// single poster and a batch's items ask the same question here).
-func (s *Server) made(ctx context.Context, key string) (bool, error) {
-	return s.store.Exists(ctx, key)
-}
-
 // resolveParams turns req.Params into req.Scene without storing anything:
 // the params are stored (storeParams) only once the whole request is
 // valid, so that a rejected request keeps nothing. It returns the

@@ -68,6 +68,7 @@ type Server struct {
 	// finished answers "is this poster already made?" from memory or Redis
 	// before the object store is asked (finished.go).
 	finishedCache *finished.Cache
+	made          *finished.Checker
 	stopListen    context.CancelFunc
 	observer      RequestObserver
 	extra         []extraRoute
@@ -167,6 +168,7 @@ func New(rdb redis.UniversalClient, store Objects, opts ...Option) *Server {
 	if s.finishedCache == nil {
 		s.finishedCache = finished.NewCache(finished.New(rdb), 0, 0)
 	}
+	s.made = finished.NewChecker(s.finishedCache, s.store, s.log)
 	var lctx context.Context
 	lctx, s.stopListen = context.WithCancel(context.Background())
 	s.finishedCache.Listen(lctx, rdb)

@@ -41,14 +41,17 @@ func (a App) String() string { return a.AppID }
 
 // Client calls the WeChat API. It is safe for concurrent use.
 type Client struct {
-	base    string
-	http    *http.Client
-	log     *slog.Logger
-	rdb     redis.UniversalClient
-	tokens  *TokenStore
-	tickets *credCache
-	maxBody int64
-	obs     Observer
+	base string
+	http *http.Client
+	// codeHTTP is http with the longer codeTimeout, for code calls.
+	codeHTTP    *http.Client
+	codeTimeout time.Duration
+	log         *slog.Logger
+	rdb         redis.UniversalClient
+	tokens      *TokenStore
+	tickets     *credCache
+	maxBody     int64
+	obs         Observer
 }
 
 // Option configures a Client.
@@ -59,6 +62,15 @@ func WithBaseURL(u string) Option { return func(c *Client) { c.base = strings.Tr
 
 // WithHTTPClient replaces the HTTP client (default: 10 s timeout).
 func WithHTTPClient(h *http.Client) Option { return func(c *Client) { c.http = h } }
+
+// DefaultCodeTimeout bounds a code call (wxa/getwxacodeunlimit). It is
+// longer than other calls' because giving up on a code call WeChat goes on
+// to answer pays for the same code again on the retry: quota is money.
+const DefaultCodeTimeout = 60 * time.Second
+
+// WithCodeTimeout sets how long a code call may take (default
+// DefaultCodeTimeout; the HTTP client's timeout if that is longer or none).
+func WithCodeTimeout(d time.Duration) Option { return func(c *Client) { c.codeTimeout = d } }
 
 // WithLogger sets the logger.
 func WithLogger(l *slog.Logger) Option { return func(c *Client) { c.log = l } }
@@ -78,9 +90,17 @@ func New(rdb redis.UniversalClient, opts ...Option) *Client {
 		maxBody: 4 << 20,
 		rdb:     rdb,
 		tokens:  &TokenStore{},
+
+		codeTimeout: DefaultCodeTimeout,
 	}
 	for _, o := range opts {
 		o(c)
+	}
+	c.codeHTTP = c.http
+	if t := c.http.Timeout; t > 0 && t < c.codeTimeout {
+		hc := *c.http // same transport, longer timeout
+		hc.Timeout = c.codeTimeout
+		c.codeHTTP = &hc
 	}
 	c.tokens.init(c)
 	c.tickets = newCredCache("jsapi_ticket", rdb, c.fetchTicket, c.log)
@@ -128,6 +148,11 @@ func (r *response) mediaType() string {
 
 // do sends one request. Errors never carry the URL's secrets.
 func (c *Client) do(ctx context.Context, method, api string, query url.Values, body []byte) (r *response, err error) {
+	return c.doWith(ctx, c.http, method, api, query, body)
+}
+
+// doWith sends one request with hc.
+func (c *Client) doWith(ctx context.Context, hc *http.Client, method, api string, query url.Values, body []byte) (r *response, err error) {
 	began := time.Now()
 	defer func() { c.observeCall(api, began, r, err) }()
 	u := c.base + "/" + api
@@ -146,7 +171,7 @@ func (c *Client) do(ctx context.Context, method, api string, query url.Values, b
 		req.Header.Set("Content-Type", "application/json")
 	}
 	start := time.Now()
-	resp, err := c.http.Do(req)
+	resp, err := hc.Do(req)
 	if err != nil {
 		return nil, fmt.Errorf("wechat %s: %w", api, redactErr(err))
 	}
@@ -169,8 +194,9 @@ func (c *Client) do(ctx context.Context, method, api string, query url.Values, b
 // callWithToken sends an API call that takes ?access_token=. On a token
 // errcode it invalidates the cached token (only if it is still the one that
 // failed, so a token another worker just fetched survives), gets a fresh one
-// and sends the same body once more.
-func (c *Client) callWithToken(ctx context.Context, app App, method, api string, query url.Values, body []byte) (*response, error) {
+// and sends the same body once more. hc sends the call (the token fetch
+// uses the client's own).
+func (c *Client) callWithToken(ctx context.Context, hc *http.Client, app App, method, api string, query url.Values, body []byte) (*response, error) {
 	var lastErr error
 	for attempt := 0; attempt < 2; attempt++ {
 		tok, err := c.tokens.Token(ctx, app)
@@ -182,7 +208,7 @@ func (c *Client) callWithToken(ctx context.Context, app App, method, api string,
 			q[k] = v
 		}
 		q.Set("access_token", tok)
-		resp, err := c.do(ctx, method, api, q, body)
+		resp, err := c.doWith(ctx, hc, method, api, q, body)
 		if err != nil {
 			return nil, err
 		}

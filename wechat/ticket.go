@@ -19,7 +19,7 @@ func (c *Client) JSAPITicket(ctx context.Context, app App) (string, error) {
 // with a fresh token by callWithToken).
 func (c *Client) fetchTicket(ctx context.Context, app App) (string, int, error) {
 	const api = "cgi-bin/ticket/getticket"
-	resp, err := c.callWithToken(ctx, app, http.MethodGet, api, url.Values{"type": {"jsapi"}}, nil)
+	resp, err := c.callWithToken(ctx, c.http, app, http.MethodGet, api, url.Values{"type": {"jsapi"}}, nil)
 	if err != nil {
 		return "", 0, err
 	}

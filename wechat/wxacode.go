@@ -31,7 +31,7 @@ func (c *Client) GetUnlimitedCode(ctx context.Context, app App, req UnlimitedCod
 	if err := enc.Encode(req); err != nil {
 		return nil, fmt.Errorf("wechat %s: encode: %w", api, err)
 	}
-	resp, err := c.callWithToken(ctx, app, http.MethodPost, api, nil, bytes.TrimSpace(buf.Bytes()))
+	resp, err := c.callWithToken(ctx, c.codeHTTP, app, http.MethodPost, api, nil, bytes.TrimSpace(buf.Bytes()))
 	if err != nil {
 		return nil, err
 	}

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/wxposter/wxposter/internal/testenv"
 )
@@ -229,5 +230,43 @@ func TestRedactURL(t *testing.T) {
 		if got := RedactURL(in); got != want {
 			t.Errorf("RedactURL(%s) = %s, want %s", in, got, want)
 		}
+	}
+}
+
+// A code call slower than the client's usual timeout is waited for (up to
+// the code timeout): giving up would pay for the same code again on the
+// retry.
+func TestCodeCallOutlastsTheHTTPTimeout(t *testing.T) {
+	jpg := tinyImage(t, "jpeg")
+	for _, tc := range []struct {
+		name        string
+		codeTimeout time.Duration
+		wantErr     bool
+	}{
+		{"code timeout longer than the answer", 5 * time.Second, false},
+		{"code timeout shorter than the HTTP timeout: the HTTP timeout", 10 * time.Millisecond, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := &fakeWeChat{code: func(w http.ResponseWriter) {
+				time.Sleep(600 * time.Millisecond) // a slow WeChat
+				w.Header().Set("Content-Type", "image/jpeg")
+				_, _ = w.Write(jpg)
+			}}
+			srv := httptest.NewServer(f)
+			t.Cleanup(srv.Close)
+			c := New(testenv.Redis(t), WithBaseURL(srv.URL), WithHTTPClient(&http.Client{Timeout: 200 * time.Millisecond}),
+				WithCodeTimeout(tc.codeTimeout))
+			img, err := c.GetUnlimitedCode(context.Background(), App{AppID: testenv.AppID(), Secret: "s3cr3t"},
+				UnlimitedCode{Scene: "slow", Page: "pages/index/index"})
+			if tc.wantErr != (err != nil) || (err == nil && img.ContentType != "image/jpeg") {
+				t.Fatalf("code call = %v, %v; want error %v", img, err, tc.wantErr)
+			}
+			f.mu.Lock() // the handler of a call given up on may still run
+			tokens, codes := f.tokens, len(f.bodies)
+			f.mu.Unlock()
+			if tokens != 1 || codes != 1 {
+				t.Errorf("calls: %d tokens, %d codes; want 1 and 1", tokens, codes)
+			}
+		})
 	}
 }

@@ -43,6 +43,11 @@ func (h *Handler) fetchCode(ctx context.Context, app wechat.App, req wechat.Unli
 		return nil, fmt.Errorf("lock code %s: %w", key, err)
 	}
 	defer lock.Release(context.WithoutCancel(ctx))
+	// The lock must outlive the call: pacing may hold us for half its TTL
+	// and a slow WeChat (or a loaded machine) the call for up to the
+	// client's code timeout; a lock that expired mid-call would let the
+	// next job needing this code pay for it again.
+	defer h.holdLock(ctx, lock)()
 
 	// The previous holder may have stored it while we waited.
 	if img, err := h.storedCode(ctx, key); err != nil || img != nil {
@@ -80,4 +85,27 @@ func (h *Handler) storedCode(ctx context.Context, key string) (*wechat.Image, er
 		return nil, err
 	}
 	return &wechat.Image{Data: obj.Data, ContentType: obj.ContentType}, nil
+}
+
+// holdLock refreshes lock every third of its TTL until the returned stop
+// is called.
+func (h *Handler) holdLock(ctx context.Context, lock *redislock.Lock) (stop func()) {
+	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(h.codeLock / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if err := lock.Refresh(ctx, h.codeLock, nil); err != nil && ctx.Err() == nil {
+					h.log.WarnContext(ctx, "could not extend the code lock", "key", lock.Key(), "err", err)
+				}
+			}
+		}
+	}()
+	return func() { cancel(); <-done }
 }

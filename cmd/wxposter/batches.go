@@ -1,9 +1,12 @@
 package main
 
 import (
+	"context"
+
 	"github.com/hibiken/asynq"
 
 	"github.com/wxposter/wxposter/batch"
+	"github.com/wxposter/wxposter/finished"
 	"github.com/wxposter/wxposter/producer"
 	"github.com/wxposter/wxposter/tasks"
 )
@@ -27,6 +30,18 @@ func (d *deps) batchHandlers(mux *asynq.ServeMux, store *batch.Store) {
 		Client: asynq.NewClientFromRedisClient(d.rdb), Inspector: asynq.NewInspectorFromRedisClient(d.rdb),
 		Retention: d.cfg.JobRetention, Timeout: d.cfg.JobTimeout, MaxRetry: d.cfg.MaxRetry,
 	}
-	mux.Handle(batch.TypeDispatch, batch.NewDispatcher(store, d.objects, enq))
+	mux.Handle(batch.TypeDispatch, batch.NewDispatcher(store, d.madeCheck(), enq))
 	mux.Handle(batch.TypeCallback, batch.NewDeliverer(string(d.cfg.CallbackSecret), d.cfg.CallbackAllowList(), d.log))
+}
+
+// madeCheck is the "already made?" check batch dispatch shares with the
+// single-poster path (finished.Checker): memory and the Redis record of
+// finished posters before storage. Its cache forgets deleted posters until
+// the process closes.
+func (d *deps) madeCheck() *finished.Checker {
+	c := finished.NewCache(finished.New(d.rdb, finished.WithTTL(d.cfg.JobRetention)), 0, 0)
+	ctx, cancel := context.WithCancel(context.Background())
+	c.Listen(ctx, d.rdb)
+	d.closers = append(d.closers, func() error { cancel(); return nil })
+	return finished.NewChecker(c, d.objects, d.log)
 }
