@@ -2,19 +2,14 @@ package worker
 
 import (
 	"context"
-	"errors"
 	"time"
-
-	"github.com/redis/go-redis/v9"
-
-	"github.com/wxposter/wxposter/tasks"
 )
 
 // A job can run again after its poster was made: asynq v0.26.0 retries
 // "mark complete" with the task's (already cancelled) context after a Redis
 // blip, the lease expires and the recoverer hands the job out again. The
 // worker therefore records every finished poster in Redis
-// (tasks.FinishedKey) and, before rendering, looks for that record and for
+// (finished.Records, the record the producer answers repeats from) and, before rendering, looks for that record and for
 // the poster object itself: a job already made ends at once, rendered and
 // uploaded once. The producer reads the same record, so such a job shows as
 // succeeded, not running.
@@ -35,11 +30,12 @@ func (h *Handler) alreadyMade(ctx context.Context, id, key string) (string, bool
 		return "", false
 	}
 	rctx, cancel := context.WithTimeout(ctx, time.Second)
-	url, err := h.rdb.Get(rctx, tasks.FinishedKey(id)).Result()
-	cancel()
+	url := h.store.URL(key)
 	// Only a record of this store counts (another deployment, or a bucket
 	// since replaced, may share the Redis).
-	if err == nil && url == h.store.URL(key) {
+	found, err := h.finished.Has(rctx, id, url)
+	cancel()
+	if err == nil && found {
 		return url, true
 	}
 	ex, ok := h.store.(existser)
@@ -63,9 +59,9 @@ func (h *Handler) markFinished(ctx context.Context, id, url string) {
 	set := func() error {
 		rctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()
-		return h.rdb.Set(rctx, tasks.FinishedKey(id), url, h.finishedTTL).Err()
+		return h.finished.Add(rctx, id, url)
 	}
-	if err := set(); err == nil || errors.Is(err, redis.Nil) {
+	if set() == nil {
 		return
 	}
 	go func() {

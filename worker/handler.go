@@ -19,6 +19,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/wxposter/wxposter/batch"
+	"github.com/wxposter/wxposter/finished"
 	"github.com/wxposter/wxposter/pacing"
 	"github.com/wxposter/wxposter/poster"
 	"github.com/wxposter/wxposter/poster/budget"
@@ -85,6 +86,7 @@ type Handler struct {
 	outageTolerance time.Duration
 	storageTimeout  time.Duration
 	finishedTTL     time.Duration
+	finished        *finished.Records // built from finishedTTL
 	recordReserve   time.Duration
 	renderLimits    budget.Limits
 	kept            keptCodes
@@ -141,6 +143,7 @@ func NewHandler(rdb redis.UniversalClient, apps []wechat.App, codes Codes, store
 	if !h.renderSlotsSet {
 		h.renderSlots = newSlots(runtime.GOMAXPROCS(0))
 	}
+	h.finished = finished.New(rdb, finished.WithTTL(h.finishedTTL))
 	if h.pacer == nil {
 		h.pacer = pacing.New(rdb, append([]pacing.Option{pacing.WithLogger(h.log)}, h.pacingOpts...)...)
 	}
