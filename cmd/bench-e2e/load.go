@@ -73,6 +73,7 @@ func (s *system) make(ctx context.Context, body map[string]any) (job, error) {
 // result of a closed-loop run: operations done and their latencies.
 type result struct {
 	n       int
+	all     int // every operation that succeeded, warm-up and tail included
 	elapsed time.Duration
 	lat     []time.Duration
 	errs    int
@@ -103,7 +104,7 @@ func closedLoop(ctx context.Context, conns int, warm, d time.Duration, op func(c
 	for w := range conns {
 		wg.Go(func() {
 			var lat []time.Duration
-			n, errs := 0, 0
+			n, all, errs := 0, 0, 0
 			for i := 0; ; i++ {
 				t0 := time.Now()
 				if t0.After(end) || ctx.Err() != nil {
@@ -111,6 +112,9 @@ func closedLoop(ctx context.Context, conns int, warm, d time.Duration, op func(c
 				}
 				err := op(ctx, w, i)
 				t1 := time.Now()
+				if err == nil {
+					all++
+				}
 				if t1.Before(measureFrom) || t1.After(end) {
 					continue // finished during the warm-up or after the window
 				}
@@ -125,6 +129,7 @@ func closedLoop(ctx context.Context, conns int, warm, d time.Duration, op func(c
 			}
 			mu.Lock()
 			res.n += n
+			res.all += all
 			res.errs += errs
 			res.lat = append(res.lat, lat...)
 			mu.Unlock()
@@ -158,7 +163,7 @@ func openLoop(ctx context.Context, conns int, rate float64, warm, d time.Duratio
 	for w := range conns {
 		wg.Go(func() {
 			var lat []time.Duration
-			n, errs := 0, 0
+			n, all, errs := 0, 0, 0
 			for i := 0; ; i++ {
 				due := start.Add(time.Duration(w)*interval/time.Duration(conns) + time.Duration(i)*interval)
 				if due.After(end) || ctx.Err() != nil {
@@ -179,6 +184,7 @@ func openLoop(ctx context.Context, conns int, rate float64, warm, d time.Duratio
 			}
 			mu.Lock()
 			res.n += n
+			res.all += all
 			res.errs += errs
 			res.lat = append(res.lat, lat...)
 			mu.Unlock()

@@ -63,6 +63,7 @@ type sample struct {
 	healthP99                   time.Duration // /healthz at the same paced rate: the machine's floor
 	idleP50, idleP99            time.Duration
 	rss                         int64
+	cpu                         string // CPU per fresh poster by process
 }
 
 func main() {
@@ -129,20 +130,25 @@ func run(ctx context.Context, o options) error {
 	fmt.Printf("%-3s %8s %7s %5s %9s %7s %5s %7s %7s %8s %7s %7s %7s %6s\n", "run", "render/s", "fresh/s", "ratio",
 		"healthz/s", "hits/s", "ratio", "p99 sat", "paced/s", "hit p99", "hz p99", "idle50", "idle99", "RSS MB")
 	var samples []sample
+	procs := s.cpuProcs()
 	for r := range o.runs {
 		var sm sample
 		sm.render = renderBound(ctx, renderer, renderIn, o.dur).rate()
 		var fresh result
 		last := r == o.runs-1 && o.profiles != ""
+		var cpu []time.Duration
 		sm.rss = s.peakRSS(func() {
 			s.profile(profileFile(last, o.profiles, "worker.pprof"), false, int(o.dur/time.Second), func() {
-				fresh = closedLoop(ctx, o.clients, 2*time.Second, o.dur, func(ctx context.Context, w, i int) error {
-					_, err := s.make(ctx, body((w+i)%o.codes, fmt.Sprintf("用户%d-%d-%d", r, w, i)))
-					return err
+				cpu = cpuUse(procs, func() {
+					fresh = closedLoop(ctx, o.clients, 2*time.Second, o.dur, func(ctx context.Context, w, i int) error {
+						_, err := s.make(ctx, body((w+i)%o.codes, fmt.Sprintf("用户%d-%d-%d", r, w, i)))
+						return err
+					})
 				})
 			})
 		})
 		sm.fresh = fresh.rate()
+		sm.cpu = perPoster(procs, cpu, fresh.all)
 		sm.health = closedLoop(ctx, o.conns, time.Second, o.dur, func(ctx context.Context, _, _ int) error {
 			code, err := call(ctx, http.MethodGet, s.api+"/healthz", nil, nil)
 			if err == nil && code != http.StatusOK {
@@ -182,6 +188,7 @@ func run(ctx context.Context, o options) error {
 		fmt.Printf("%-3d %8.1f %7.1f %5.2f %9.0f %7.0f %5.2f %7s %7.0f %8s %7s %7s %7s %6.1f\n", r+1,
 			sm.render, sm.fresh, sm.fresh/sm.render, sm.health, sm.hits, sm.hits/sm.health, ms(sm.hitP99Sat),
 			sm.pacedRate, ms(sm.hitP99), ms(sm.healthP99), ms(sm.idleP50), ms(sm.idleP99), float64(sm.rss)/1e6)
+		fmt.Printf("    CPU per fresh poster (ms): %s\n", sm.cpu)
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
