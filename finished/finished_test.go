@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/wxposter/wxposter/internal/testenv"
 	"github.com/wxposter/wxposter/tasks"
 )
@@ -63,6 +65,56 @@ func TestRecords(t *testing.T) {
 	}
 	if ttl := r.rdb.TTL(ctx, r.key(other)).Val(); ttl <= 0 || ttl > DefaultTTL {
 		t.Errorf("learned record TTL = %v, want (0, %v]", ttl, DefaultTTL)
+	}
+}
+
+// Start tells a worker whether to look in the store: only a run after
+// another run began (or after a delete) must.
+func TestStart(t *testing.T) {
+	ctx := context.Background()
+	r := newRecords(t)
+	id := testenv.ID(16)
+	url := "http://127.0.0.1:9000/b/posters/" + id + ".jpg"
+	steps := []struct {
+		name string
+		do   func() error
+		want Run
+	}{
+		{"first run", nil, RunFirst},
+		{"delivered again", nil, RunAgain},
+		{"made", func() error { return r.Add(ctx, id, url) }, RunMade},
+		{"deleted", func() error { return r.Delete(ctx, id, url) }, RunAgain},
+		{"made again", func() error { return r.Add(ctx, id, url) }, RunMade},
+	}
+	for _, s := range steps {
+		if s.do != nil {
+			if err := s.do(); err != nil {
+				t.Fatalf("%s: %v", s.name, err)
+			}
+		}
+		if got, err := r.Start(ctx, id, url); err != nil || got != s.want {
+			t.Fatalf("%s: Start = %v, %v; want %v", s.name, got, err, s.want)
+		}
+	}
+	// A started job is not made: the producer keeps asking the store, and
+	// what the store says replaces the mark.
+	other := testenv.ID(16)
+	if _, err := r.Start(ctx, other, url); err != nil {
+		t.Fatal(err)
+	}
+	if ok, _ := r.Has(ctx, other, url); ok {
+		t.Fatal("a started job counts as made")
+	}
+	if err := r.Learn(ctx, other, url); err != nil {
+		t.Fatal(err)
+	}
+	if ok, _ := r.Has(ctx, other, url); !ok {
+		t.Error("what the store said did not replace the started mark")
+	}
+	// Redis down: look in the store.
+	dead := New(redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", MaxRetries: -1}))
+	if got, err := dead.Start(ctx, other, url); got != RunAgain || err == nil {
+		t.Errorf("Start with Redis down = %v, %v; want RunAgain and an error", got, err)
 	}
 }
 

@@ -10,7 +10,9 @@
 // touches one key (Redis Cluster safe). The record may be missing (expired,
 // lost with Redis): then the store is asked and its "yes" learned again. It
 // must never outlive the object: deletions go through Records.Delete, which
-// leaves a tombstone and tells every producer's cache.
+// leaves a tombstone and tells every producer's cache. Until the poster is
+// made the key may hold a "started" mark (Records.Start), so that a worker
+// looks in the store only when a job runs a second time.
 package finished
 
 import (
@@ -25,6 +27,11 @@ import (
 // valueDeleted is a tombstone: the poster was deleted a moment ago, so a
 // request that saw the object just before cannot record it again.
 const valueDeleted = "deleted"
+
+// valueStarted marks a job that a worker began and has not recorded as
+// made: a later run of it must look in the store, since the earlier one
+// may have uploaded the poster and died before recording it.
+const valueStarted = "started"
 
 // DefaultTTL is how long a learned record lives (the workers' records live
 // WXPOSTER_JOB_RETENTION, 24 h by default, like the job's own status).
@@ -76,13 +83,63 @@ func (r *Records) Add(ctx context.Context, id, url string) error {
 	return nil
 }
 
+// learnScript sets KEYS[1] to ARGV[1] for ARGV[2] ms unless it holds a
+// record or a tombstone (a "started" mark gives way: the poster is there).
+var learnScript = redis.NewScript(`
+local v = redis.call('GET', KEYS[1])
+if v == false or v == ARGV[3] then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+end
+return 0`)
+
 // Learn records what the store said about job id's poster (the producer's
 // fallback), unless there is a record already, a tombstone included.
 func (r *Records) Learn(ctx context.Context, id, url string) error {
-	if err := r.rdb.SetNX(ctx, r.key(id), url, r.ttl).Err(); err != nil {
+	err := learnScript.Run(ctx, r.rdb, []string{r.key(id)}, url, r.ttl.Milliseconds(), valueStarted).Err()
+	if err != nil && !errors.Is(err, redis.Nil) {
 		return fmt.Errorf("finished: learn %s: %w", id, err)
 	}
 	return nil
+}
+
+// Run is what Start found about a job a worker is about to run.
+type Run int
+
+const (
+	// RunAgain: the job was started before, or its record could not be
+	// read: the poster may be stored without a record, so look.
+	RunAgain Run = iota
+	// RunFirst: no run of the job started before (within the record TTL)
+	// and it is not recorded as made: there is nothing to look for.
+	RunFirst
+	// RunMade: the poster is recorded as made at the URL given to Start.
+	RunMade
+)
+
+// Start is called by a worker before it makes job id's poster, to be
+// stored at url. In one round trip it reads the record and marks the job
+// started, so that only a run that follows another (asynq delivered the
+// job again, or it is retried) pays for a look in the store: a first run
+// of a job the producer found missing goes straight to rendering.
+func (r *Records) Start(ctx context.Context, id, url string) (Run, error) {
+	var get *redis.StringCmd
+	var mark *redis.BoolCmd
+	_, err := r.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		get = p.Get(ctx, r.key(id))
+		mark = p.SetNX(ctx, r.key(id), valueStarted, r.ttl)
+		return nil
+	})
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return RunAgain, fmt.Errorf("finished: start %s: %w", id, err)
+	}
+	v, gerr := get.Result()
+	switch {
+	case gerr == nil && v == url:
+		return RunMade, nil
+	case errors.Is(gerr, redis.Nil) && mark.Val():
+		return RunFirst, nil
+	}
+	return RunAgain, nil
 }
 
 // Has reports whether job id's poster is recorded as stored at url. false

@@ -3,15 +3,20 @@ package worker
 import (
 	"context"
 	"time"
+
+	"github.com/wxposter/wxposter/finished"
 )
 
 // A job can run again after its poster was made: asynq v0.26.0 retries
 // "mark complete" with the task's (already cancelled) context after a Redis
 // blip, the lease expires and the recoverer hands the job out again. The
 // worker therefore records every finished poster in Redis
-// (finished.Records, the record the producer answers repeats from) and, before rendering, looks for that record and for
-// the poster object itself: a job already made ends at once, rendered and
-// uploaded once. The producer reads the same record, so such a job shows as
+// (finished.Records, the record the producer answers repeats from) and,
+// before rendering, looks for that record and, when an earlier run of the
+// job started (finished.RunAgain), for the poster object itself: a job
+// already made ends at once, rendered and uploaded once. A first run skips
+// the store: the producer (or the batch dispatch) looked there before
+// enqueueing. The producer reads the same record, so such a job shows as
 // succeeded, not running.
 
 // WithFinishedTTL sets how long the record of a finished poster is kept
@@ -33,10 +38,13 @@ func (h *Handler) alreadyMade(ctx context.Context, id, key string) (string, bool
 	url := h.store.URL(key)
 	// Only a record of this store counts (another deployment, or a bucket
 	// since replaced, may share the Redis).
-	found, err := h.finished.Has(rctx, id, url)
+	run, err := h.finished.Start(rctx, id, url)
 	cancel()
-	if err == nil && found {
+	switch {
+	case run == finished.RunMade:
 		return url, true
+	case run == finished.RunFirst && err == nil:
+		return "", false
 	}
 	ex, ok := h.store.(existser)
 	if !ok {
@@ -45,7 +53,7 @@ func (h *Handler) alreadyMade(ctx context.Context, id, key string) (string, bool
 	sctx, cancel := h.opTimeout(ctx)
 	defer cancel()
 	if found, err := ex.Exists(sctx, key); err == nil && found {
-		return h.store.URL(key), true
+		return url, true
 	}
 	return "", false
 }

@@ -13,7 +13,9 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
 
+	"github.com/wxposter/wxposter/finished"
 	"github.com/wxposter/wxposter/internal/testenv"
 	"github.com/wxposter/wxposter/storage"
 	"github.com/wxposter/wxposter/tasks"
@@ -89,6 +91,13 @@ type jobRun struct {
 // runJob runs one plain-code job on real asynq and Redis until it ends.
 func runJob(t *testing.T, codes Codes, store Objects, maxRetry int, timeout time.Duration, opts ...HandlerOption) jobRun {
 	t.Helper()
+	return runJobAfter(t, nil, codes, store, maxRetry, timeout, opts...)
+}
+
+// runJobAfter is runJob calling before(rdb, job id) just before the job is
+// enqueued (to leave what an earlier run would have left).
+func runJobAfter(t *testing.T, before func(rdb redis.UniversalClient, id string), codes Codes, store Objects, maxRetry int, timeout time.Duration, opts ...HandlerOption) jobRun {
+	t.Helper()
 	rdb := testenv.Redis(t)
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	queue := "wtest-" + testenv.ID(6)
@@ -115,6 +124,9 @@ func runJob(t *testing.T, codes Codes, store Objects, maxRetry int, timeout time
 
 	p := tasks.PosterPayload{AppID: app.AppID, Code: wechat.UnlimitedCode{Page: "pages/index/index", Scene: "o" + testenv.ID(4)}}
 	b, _ := json.Marshal(p)
+	if before != nil {
+		before(rdb, p.JobID())
+	}
 	start := time.Now()
 	if _, err := asynq.NewClientFromRedisClient(rdb).Enqueue(asynq.NewTask(tasks.TypeGeneratePoster, b),
 		asynq.Queue(queue), asynq.TaskID(p.JobID()), asynq.MaxRetry(maxRetry),
@@ -212,25 +224,50 @@ func TestOutageLongerThanToleranceFails(t *testing.T) {
 	}
 }
 
-// A job whose poster exists (a re-run after a Redis blip) is not rendered
-// or uploaded again.
+// A job whose poster exists (a re-run after a Redis blip: an earlier run
+// started, uploaded and died before recording it) is not rendered or
+// uploaded again.
 func TestAlreadyMadePosterIsNotRenderedAgain(t *testing.T) {
 	store := &downStore{}
 	codes := &fakeCodes{}
 	prefill := &prefilled{downStore: store}
-	r := runJob(t, codes, prefill, 1, 30*time.Second)
+	startedBefore := func(rdb redis.UniversalClient, id string) {
+		if _, err := finished.New(rdb).Start(context.Background(), id, store.URL(tasks.PosterKey(id, "jpg"))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := runJobAfter(t, startedBefore, codes, prefill, 1, 30*time.Second)
 	if r.info.State != asynq.TaskStateCompleted || r.res.URL == "" {
 		t.Fatalf("state %s result %+v", r.info.State, r.res)
 	}
-	if codes.calls.Load() != 0 || store.puts.Load() != 0 {
-		t.Errorf("code calls %d, puts %d; want 0 and 0", codes.calls.Load(), store.puts.Load())
+	if codes.calls.Load() != 0 || store.puts.Load() != 0 || prefill.asked.Load() != 1 {
+		t.Errorf("code calls %d, puts %d, store asked %d times; want 0, 0 and 1",
+			codes.calls.Load(), store.puts.Load(), prefill.asked.Load())
+	}
+}
+
+// The first run of a job does not ask the store whether its poster exists:
+// the producer (or the batch dispatch) asked just before enqueueing it.
+func TestFirstRunDoesNotAskTheStore(t *testing.T) {
+	store := &downStore{}
+	prefill := &prefilled{downStore: store}
+	r := runJob(t, &fakeCodes{}, prefill, 1, 30*time.Second)
+	if r.info.State != asynq.TaskStateCompleted || r.res.URL == "" {
+		t.Fatalf("state %s result %+v", r.info.State, r.res)
+	}
+	if prefill.asked.Load() != 0 || store.puts.Load() != 2 {
+		t.Errorf("store asked %d times, puts %d; want 0 and 2 (the code, the poster)", prefill.asked.Load(), store.puts.Load())
 	}
 }
 
 // prefilled claims every poster exists.
-type prefilled struct{ *downStore }
+type prefilled struct {
+	*downStore
+	asked atomic.Int32
+}
 
 func (p *prefilled) Exists(_ context.Context, key string) (bool, error) {
+	p.asked.Add(1)
 	return strings.HasPrefix(key, "posters/"), nil
 }
 
