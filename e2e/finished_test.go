@@ -143,3 +143,38 @@ func TestFinishedPosters(t *testing.T) {
 		t.Errorf("record after remaking = %q, want the URL", v)
 	}
 }
+
+// TestCreateAndWait: POST /v1/posters?wait=N answers with the finished job
+// in one request (the poster button's one round trip), a cache hit at once,
+// and a bad wait with a 400 naming it.
+func TestCreateAndWait(t *testing.T) {
+	s := start(t)
+	body := map[string]any{"template": "default", "page": pageIndex, "scene": "wait:1",
+		"data": map[string]string{"nickname": "小刚", "title": "一次请求拿到海报"}}
+	var j job
+	code, b := s.call(http.MethodPost, "/v1/posters?wait=20", body)
+	if err := json.Unmarshal(b, &j); err != nil || code != http.StatusOK || j.Status != "succeeded" || j.URL == "" {
+		t.Fatalf("POST ?wait=20 = %d %s; want 200 succeeded with the URL", code, b)
+	}
+	resp, err := http.Get(j.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "image/jpeg" {
+		t.Fatalf("GET %s = %d %s", j.URL, resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	// Made: the same request is a hit, answered without waiting.
+	var again job
+	code, b = s.call(http.MethodPost, "/v1/posters?wait=20", body)
+	if err := json.Unmarshal(b, &again); err != nil || code != http.StatusOK || again.URL != j.URL {
+		t.Fatalf("second POST ?wait = %d %s; want 200 with %s", code, b, j.URL)
+	}
+	for _, bad := range []string{"31", "-1", "x"} {
+		code, b := s.call(http.MethodPost, "/v1/posters?wait="+bad, body)
+		var e apiErr
+		if err := json.Unmarshal(b, &e); err != nil || code != http.StatusBadRequest || e.Error.Field != "wait" {
+			t.Errorf("POST ?wait=%s = %d %s; want 400 naming wait", bad, code, b)
+		}
+	}
+}

@@ -298,18 +298,13 @@ func memoTemplates(lookup templateFunc) templateFunc {
 
 func (s *Server) getBatch(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	wait := 0
-	if v := r.URL.Query().Get("wait"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 || n > int(s.maxWait/time.Second) {
-			invalid(w, "wait", "must be an integer number of seconds between 0 and 30")
-			return
-		}
-		wait = n
+	wait, ok := s.waitParam(w, r)
+	if !ok {
+		return
 	}
 	ctx := r.Context()
 	v, err := s.batches.Store.Get(ctx, id)
-	deadline := time.Now().Add(time.Duration(wait) * time.Second)
+	deadline := time.Now().Add(wait)
 	for err == nil && !v.Ended() && time.Now().Before(deadline) {
 		select {
 		case <-ctx.Done():

@@ -55,6 +55,10 @@ type jobView struct {
 }
 
 func (s *Server) createPoster(w http.ResponseWriter, r *http.Request) {
+	wait, ok := s.waitParam(w, r)
+	if !ok {
+		return
+	}
 	var req posterRequest
 	if field, rule, ok := decodeJSON(w, r, &req); !ok {
 		invalid(w, field, rule)
@@ -93,14 +97,28 @@ func (s *Server) createPoster(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, jobView{ID: id, Status: statusSucceeded, URL: s.store.URL(key)})
 		return
 	}
+	// ?wait=N: answer when the job ends (or after N seconds), in the same
+	// request. The waiter is registered before the job can end.
+	var woken <-chan struct{}
+	if wait > 0 && !s.draining() {
+		ch, stop := s.hub.wait(id)
+		defer stop()
+		woken = ch
+	}
 	view, err := s.enqueue(ctx, id, payload)
 	if err != nil {
 		s.unavailable(w, r, "enqueue", err)
 		return
 	}
+	if woken != nil && !view.ended() {
+		if view, err = s.waitEnd(ctx, id, wait, woken, view); err != nil {
+			s.unavailable(w, r, "read job", err)
+			return
+		}
+	}
 	view.StatusURL = "/v1/posters/" + id
 	code := http.StatusAccepted
-	if view.Status == statusSucceeded {
+	if view.ended() {
 		code = http.StatusOK
 	}
 	writeJSON(w, code, view)

@@ -32,16 +32,11 @@ func (s *Server) getPoster(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", "no such job", "id")
 		return
 	}
-	wait := 0
-	if v := r.URL.Query().Get("wait"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 || n > int(s.maxWait/time.Second) {
-			invalid(w, "wait", "must be an integer number of seconds between 0 and 30")
-			return
-		}
-		wait = n
+	wait, ok := s.waitParam(w, r)
+	if !ok {
+		return
 	}
-	view, err := s.status(r.Context(), id, time.Duration(wait)*time.Second)
+	view, err := s.status(r.Context(), id, wait)
 	switch {
 	case errors.Is(err, errNoJob):
 		writeError(w, http.StatusNotFound, "not_found", "no such job (unknown, or expired after retention)", "id")
@@ -53,6 +48,21 @@ func (s *Server) getPoster(w http.ResponseWriter, r *http.Request) {
 }
 
 var errNoJob = errors.New("no such job")
+
+// waitParam is the ?wait=N of a request (0 when absent); a bad value is
+// answered with a 400 and ok false.
+func (s *Server) waitParam(w http.ResponseWriter, r *http.Request) (wait time.Duration, ok bool) {
+	v := r.URL.Query().Get("wait")
+	if v == "" {
+		return 0, true
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 || n > int(s.maxWait/time.Second) {
+		invalid(w, "wait", "must be an integer number of seconds between 0 and 30")
+		return 0, false
+	}
+	return time.Duration(n) * time.Second, true
+}
 
 // status reads the job, waiting up to wait for it to end. The waiter is
 // registered before the first read, so a worker finishing between the read
@@ -69,10 +79,17 @@ func (s *Server) status(ctx context.Context, id string, wait time.Duration) (*jo
 	if err != nil || view.ended() {
 		return view, err
 	}
+	return s.waitEnd(ctx, id, wait, woken, view)
+}
+
+// waitEnd waits up to wait for job id, last seen as view, to end. woken is
+// its waiter, registered before view was read.
+func (s *Server) waitEnd(ctx context.Context, id string, wait time.Duration, woken <-chan struct{}, view *jobView) (*jobView, error) {
 	ctx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
+	var err error
 	for {
 		select {
 		case <-ctx.Done():

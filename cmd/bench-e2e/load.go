@@ -48,11 +48,13 @@ func call(ctx context.Context, method, url string, body []byte, out any) (int, e
 	return resp.StatusCode, json.NewDecoder(resp.Body).Decode(out)
 }
 
-// make posts body and waits for the poster; it returns the finished job.
+// make posts body with ?wait=30 (the job's end comes in the same request,
+// as the poster button asks) and, if it did not end in time, polls; it
+// returns the finished job.
 func (s *system) make(ctx context.Context, body map[string]any) (job, error) {
 	b, _ := json.Marshal(body)
 	var j job
-	code, err := call(ctx, http.MethodPost, s.api+"/v1/posters", b, &j)
+	code, err := call(ctx, http.MethodPost, s.api+"/v1/posters?wait=30", b, &j)
 	if err != nil {
 		return j, err
 	}

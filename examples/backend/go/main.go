@@ -2,7 +2,7 @@
 // component, in Go (standard library only). It holds the wxposter API key,
 // which never goes to the phone, and decides what poster a user may ask for.
 //
-//	POST /api/poster          body {template, data} → the wxposter job
+//	POST /api/poster          body {template, data} → the wxposter job, held until it ends (≤ 10 s)
 //	GET  /api/poster/{id}?wait → the job, long-polled (wait ≤ 10 s)
 //
 // Run: WXPOSTER_URL=http://127.0.0.1:8080 WXPOSTER_API_KEY=... go run ./examples/backend/go
@@ -93,7 +93,9 @@ func (b *backend) create(w http.ResponseWriter, r *http.Request) {
 	// The page and the scene are ours to choose: the code opens b.page with
 	// the inviting user in the scene.
 	body, _ := json.Marshal(map[string]any{"template": ask.Template, "page": b.page, "scene": "from:" + user, "data": ask.Data})
-	b.forward(w, http.MethodPost, "/v1/posters", body)
+	// ?wait: usually the finished poster comes back in this one request, so
+	// the phone makes no second round trip to poll.
+	b.forward(w, http.MethodPost, "/v1/posters?wait=10", body)
 }
 
 func (b *backend) poll(w http.ResponseWriter, r *http.Request) {

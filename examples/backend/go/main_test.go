@@ -43,7 +43,7 @@ func TestBackend(t *testing.T) {
 	if r := do("POST", "/api/poster", "u7", `{"template":"invite","data":{"nickname":"小明"}}`); r.StatusCode != http.StatusAccepted {
 		t.Fatalf("POST = %d", r.StatusCode)
 	}
-	if got.auth != "Bearer k" || got.body["scene"] != "from:u7" || got.body["page"] != "pages/index/index" || got.path != "/v1/posters" {
+	if got.auth != "Bearer k" || got.body["scene"] != "from:u7" || got.body["page"] != "pages/index/index" || got.path != "/v1/posters?wait=10" {
 		t.Errorf("forwarded %+v", got)
 	}
 	if r := do("GET", "/api/poster/ab12?wait=99", "u7", ""); r.StatusCode != http.StatusAccepted || got.path != "/v1/posters/ab12?wait=10" {

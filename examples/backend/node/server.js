@@ -2,7 +2,7 @@
 // (18 or newer, no dependencies). It holds the wxposter API key, which never
 // goes to the phone, and decides what poster a user may ask for.
 //
-//   POST /api/poster          body {template, data} → the wxposter job
+//   POST /api/poster          body {template, data} → the wxposter job, held until it ends (≤ 10 s)
 //   GET  /api/poster/:id?wait → the job, long-polled (wait ≤ 10 s)
 //
 // Run:  WXPOSTER_URL=http://127.0.0.1:8080 WXPOSTER_API_KEY=... PORT=3000 node server.js
@@ -59,7 +59,9 @@ const server = http.createServer(async (req, res) => {
       // the inviting user in the scene.
       const data = {}
       for (const [k, v] of Object.entries(ask.data || {})) data[k] = String(v)
-      const r = await wxposter('POST', '/v1/posters', { template: ask.template, page: PAGE, scene: 'from:' + user, data })
+      // ?wait: usually the finished poster comes back in this one request,
+      // so the phone makes no second round trip to poll.
+      const r = await wxposter('POST', '/v1/posters?wait=10', { template: ask.template, page: PAGE, scene: 'from:' + user, data })
       return send(res, r.status, r.body)
     }
     const m = url.pathname.match(/^\/api\/poster\/([0-9a-f]{1,64})$/)
