@@ -22,10 +22,10 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	wxbatch "github.com/wxposter/wxposter/batch"
+	"github.com/wxposter/wxposter/finished"
 	"github.com/wxposter/wxposter/internal/testenv"
 	"github.com/wxposter/wxposter/poster"
 	"github.com/wxposter/wxposter/poster/imagesrc"
-	"github.com/wxposter/wxposter/finished"
 	"github.com/wxposter/wxposter/producer"
 	"github.com/wxposter/wxposter/storage"
 	"github.com/wxposter/wxposter/tasks"

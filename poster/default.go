@@ -192,7 +192,7 @@ func (r *Renderer) RenderDefault(ctx context.Context, in DefaultInput) (*image.R
 	}
 	start := time.Now()
 	t := r.def
-	dst := newCanvas(t.bg.Rect) // every pixel is overwritten here
+	dst := r.newCanvas(t.bg.Rect) // every pixel is overwritten here
 	copy(dst.Pix, t.bg.Pix)
 
 	sc := r.getScratch()

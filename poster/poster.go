@@ -14,6 +14,7 @@ package poster
 
 import (
 	"fmt"
+	"image"
 	"io"
 	"log/slog"
 	"sync"
@@ -75,6 +76,8 @@ type Renderer struct {
 	scratch sync.Pool
 	glyphs  *text.GlyphCache
 	def     *defaultTemplate
+	// canvases are default-template canvases given back (canvas.go).
+	canvases chan *image.RGBA
 }
 
 // New loads the fonts and prepares the built-in templates. It is slow (it
@@ -88,7 +91,7 @@ func New(opts ...Option) (*Renderer, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &Renderer{log: o.logger, fonts: fs, glyphs: text.NewGlyphCache(text.GlyphCacheBytes)}
+	r := &Renderer{log: o.logger, fonts: fs, glyphs: text.NewGlyphCache(text.GlyphCacheBytes), canvases: newCanvasList()}
 	r.scratch.New = func() any { return &scratch{faces: text.NewFaces(fs)} }
 
 	sc := r.getScratch()

@@ -296,18 +296,24 @@ func (s *system) renderInput(ctx context.Context, avatar []byte) (poster.Default
 }
 
 // renderBound renders and encodes the poster on every core, in this
-// process: what the machine could do with nothing else in the way.
+// process: what the machine could do with nothing else in the way. Like the
+// worker, it gives each canvas back and reuses its output buffer.
 func renderBound(ctx context.Context, r *poster.Renderer, in poster.DefaultInput, d time.Duration) result {
 	var n atomic.Int64
-	return closedLoop(ctx, runtime.GOMAXPROCS(0), time.Second, d, func(ctx context.Context, w, i int) error {
+	procs := runtime.GOMAXPROCS(0)
+	bufs := make([]bytes.Buffer, procs)
+	return closedLoop(ctx, procs, time.Second, d, func(ctx context.Context, w, i int) error {
 		in := in
 		in.Nickname = fmt.Sprintf("用户%d-%d-%d", n.Add(1), w, i)
 		img, err := r.RenderDefault(ctx, in)
 		if err != nil {
 			return err
 		}
-		var buf bytes.Buffer
-		return poster.EncodeJPEG(&buf, img, 85)
+		buf := &bufs[w]
+		buf.Reset()
+		err = poster.EncodeJPEG(buf, img, 85)
+		r.Recycle(img)
+		return err
 	})
 }
 
