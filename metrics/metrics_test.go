@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"image"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -99,5 +100,28 @@ func TestRequestsByRoute(t *testing.T) {
 		if !strings.Contains(body, want) {
 			t.Errorf("/metrics lacks %q", want)
 		}
+	}
+}
+
+// recycler is a renderer that counts the canvases given back to it.
+type recycler struct {
+	worker.Renderer
+	back int
+}
+
+func (r *recycler) Recycle(*image.RGBA) { r.back++ }
+
+// The timing wrapper passes canvases back: the worker recycles through the
+// renderer it holds, which is this wrapper.
+func TestRendererPassesCanvasesBack(t *testing.T) {
+	inner := &recycler{}
+	wrapped := New().Renderer(inner)
+	rc, ok := wrapped.(interface{ Recycle(*image.RGBA) })
+	if !ok {
+		t.Fatal("the wrapped renderer has no Recycle")
+	}
+	rc.Recycle(image.NewRGBA(image.Rect(0, 0, 1, 1)))
+	if inner.back != 1 {
+		t.Errorf("canvases passed back: %d, want 1", inner.back)
 	}
 }

@@ -138,6 +138,15 @@ func (r *renderer) RenderDefault(ctx context.Context, in poster.DefaultInput) (*
 	return img, err
 }
 
+// Recycle passes a finished canvas back to the wrapped renderer (the
+// worker gives canvases back through whatever renderer it holds; without
+// this the wrapper swallowed them and every poster allocated 4 MB).
+func (r *renderer) Recycle(img *image.RGBA) {
+	if rc, ok := r.r.(interface{ Recycle(*image.RGBA) }); ok {
+		rc.Recycle(img)
+	}
+}
+
 func (r *renderer) RenderPalette(ctx context.Context, p *palette.Palette, in poster.PaletteInput) (*image.RGBA, error) {
 	start := time.Now()
 	img, err := r.r.RenderPalette(ctx, p, in)
