@@ -99,7 +99,7 @@ func (s *Server) createPoster(w http.ResponseWriter, r *http.Request) {
 	}
 	// ?wait=N: answer when the job ends (or after N seconds), in the same
 	// request. The waiter is registered before the job can end.
-	var woken <-chan struct{}
+	var woken <-chan string
 	if wait > 0 && !s.draining() {
 		ch, stop := s.hub.wait(id)
 		defer stop()

@@ -84,7 +84,7 @@ func (s *Server) status(ctx context.Context, id string, wait time.Duration) (*jo
 
 // waitEnd waits up to wait for job id, last seen as view, to end. woken is
 // its waiter, registered before view was read.
-func (s *Server) waitEnd(ctx context.Context, id string, wait time.Duration, woken <-chan struct{}, view *jobView) (*jobView, error) {
+func (s *Server) waitEnd(ctx context.Context, id string, wait time.Duration, woken <-chan string, view *jobView) (*jobView, error) {
 	ctx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
 	tick := time.NewTicker(time.Second)
@@ -96,7 +96,10 @@ func (s *Server) waitEnd(ctx context.Context, id string, wait time.Duration, wok
 			return s.readDetached(ctx, id, view)
 		case <-s.hub.drain:
 			return s.readDetached(ctx, id, view)
-		case <-woken:
+		case msg := <-woken:
+			if v := s.doneView(id, msg); v != nil {
+				return v, nil
+			}
 		case <-tick.C:
 		}
 		if view, err = s.read(ctx, id); err != nil || view.ended() {
@@ -107,6 +110,22 @@ func (s *Server) waitEnd(ctx context.Context, id string, wait time.Duration, wok
 		return s.readDetached(ctx, id, view)
 	}
 	return view, err
+}
+
+// doneView is the succeeded job that a worker's done message (tasks.Done)
+// announces, or nil when the message says less (a failure, whose error is
+// read from the job; an older worker's bare URL). Only a URL of this
+// store's poster for id counts, as in finished.
+func (s *Server) doneView(id, msg string) *jobView {
+	if !strings.HasPrefix(msg, "{") {
+		return nil
+	}
+	var d tasks.Done
+	if json.Unmarshal([]byte(msg), &d) != nil || d.Attempts < 1 ||
+		!strings.HasPrefix(d.URL, s.store.URL(tasks.PosterKey(id, ""))) {
+		return nil
+	}
+	return &jobView{ID: id, Status: statusSucceeded, URL: d.URL, Attempts: d.Attempts}
 }
 
 // Drain starts a graceful shutdown: every long poll answers at once with

@@ -21,7 +21,7 @@ type waiters struct {
 	rdb redis.UniversalClient
 
 	mu      sync.Mutex
-	m       map[string]map[chan struct{}]struct{}
+	m       map[string]map[chan string]struct{}
 	started bool
 	ps      *redis.PubSub
 	subs    int // subscriptions opened, for tests
@@ -31,15 +31,16 @@ type waiters struct {
 }
 
 func newWaiters(rdb redis.UniversalClient) *waiters {
-	return &waiters{rdb: rdb, m: map[string]map[chan struct{}]struct{}{}, drain: make(chan struct{})}
+	return &waiters{rdb: rdb, m: map[string]map[chan string]struct{}{}, drain: make(chan struct{})}
 }
 
 var donePattern = tasks.DoneChannel("*")
 
-// wait registers interest in job id: ch receives when the job's done
-// channel fires. Call stop when done waiting.
-func (w *waiters) wait(id string) (ch chan struct{}, stop func()) {
-	ch = make(chan struct{}, 1)
+// wait registers interest in job id: ch receives the message (a
+// tasks.Done) when the job's done channel fires. Call stop when done
+// waiting.
+func (w *waiters) wait(id string) (ch chan string, stop func()) {
+	ch = make(chan string, 1)
 	w.mu.Lock()
 	if !w.started {
 		w.started = true
@@ -48,7 +49,7 @@ func (w *waiters) wait(id string) (ch chan struct{}, stop func()) {
 		go w.run(w.ps)
 	}
 	if w.m[id] == nil {
-		w.m[id] = map[chan struct{}]struct{}{}
+		w.m[id] = map[chan string]struct{}{}
 	}
 	w.m[id][ch] = struct{}{}
 	w.mu.Unlock()
@@ -69,7 +70,7 @@ func (w *waiters) run(ps *redis.PubSub) {
 		w.mu.Lock()
 		for ch := range w.m[id] {
 			select {
-			case ch <- struct{}{}:
+			case ch <- msg.Payload:
 			default:
 			}
 		}

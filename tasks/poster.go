@@ -130,8 +130,19 @@ type JobError struct {
 }
 
 // DoneChannel is the Redis pub/sub channel a worker publishes to when job id
-// has recorded a final result, so that waiting pollers wake at once.
+// has recorded a final result, so that waiting pollers wake at once. The
+// message is a Done in JSON.
 func DoneChannel(id string) string { return "wxposter:done:" + id }
+
+// Done is the message on a job's DoneChannel. A made poster carries its URL
+// and the attempt that made it, so a waiting poller answers without reading
+// the job again; a failed job's is empty (the poller reads its error).
+// Pollers treat any other message (an older worker's bare URL) as a bare
+// wake-up.
+type Done struct {
+	URL      string `json:"url,omitempty"`
+	Attempts int    `json:"attempts,omitempty"`
+}
 
 // FinishedKey is the Redis key (a string: the poster's URL) a worker sets
 // once job id's poster is uploaded. It outlives a Redis blip in which asynq

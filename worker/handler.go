@@ -466,7 +466,12 @@ func (h *Handler) record(ctx context.Context, t *asynq.Task, id string, r tasks.
 		}
 	}
 	if done && id != "" {
-		if err := h.rdb.Publish(context.WithoutCancel(ctx), tasks.DoneChannel(id), r.URL).Err(); err != nil {
+		var msg []byte
+		if r.URL != "" {
+			retried, _ := asynq.GetRetryCount(ctx)
+			msg, _ = json.Marshal(tasks.Done{URL: r.URL, Attempts: retried + 1})
+		}
+		if err := h.rdb.Publish(context.WithoutCancel(ctx), tasks.DoneChannel(id), msg).Err(); err != nil {
 			h.log.WarnContext(ctx, "could not announce job end", "job", id, "err", err)
 		}
 	}
