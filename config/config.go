@@ -75,11 +75,15 @@ type Config struct {
 	QueueShards        int           `env:"WXPOSTER_QUEUE_SHARDS" envDefault:"1"`
 	WorkerPollInterval time.Duration `env:"WXPOSTER_WORKER_POLL_INTERVAL" envDefault:"100ms"`
 	JobRetention       time.Duration `env:"WXPOSTER_JOB_RETENTION" envDefault:"24h"`
-	JobTimeout         time.Duration `env:"WXPOSTER_JOB_TIMEOUT" envDefault:"2m"`
-	MaxRetry           int           `env:"WXPOSTER_MAX_RETRY" envDefault:"5"`
-	ImageHosts         []string      `env:"WXPOSTER_IMAGE_HOSTS" envSeparator:"," envDefault:"thirdwx.qlogo.cn,wx.qlogo.cn"`
-	LogLevel           slog.Level    `env:"WXPOSTER_LOG_LEVEL" envDefault:"info"`
-	LogFormat          string        `env:"WXPOSTER_LOG_FORMAT" envDefault:"text"`
+	// MadeIndexMB sizes the index of made posters (a Bloom filter in Redis,
+	// finished.WithIndex) that lets the producer enqueue a new poster
+	// without asking the store whether it exists; 0 turns it off.
+	MadeIndexMB int           `env:"WXPOSTER_MADE_INDEX_MB" envDefault:"16"`
+	JobTimeout  time.Duration `env:"WXPOSTER_JOB_TIMEOUT" envDefault:"2m"`
+	MaxRetry    int           `env:"WXPOSTER_MAX_RETRY" envDefault:"5"`
+	ImageHosts  []string      `env:"WXPOSTER_IMAGE_HOSTS" envSeparator:"," envDefault:"thirdwx.qlogo.cn,wx.qlogo.cn"`
+	LogLevel    slog.Level    `env:"WXPOSTER_LOG_LEVEL" envDefault:"info"`
+	LogFormat   string        `env:"WXPOSTER_LOG_FORMAT" envDefault:"text"`
 
 	// Batches (docs/batches.md): their own queue, served after Queue; the
 	// share of each app's code rate they may use; how long their state
@@ -149,6 +153,9 @@ func (c *Config) DashboardPasswords() []string {
 // Redis is the parsed WXPOSTER_REDIS_URL: the connection option shared by
 // asynq, asynqmon and every go-redis client.
 func (c *Config) Redis() *redisconn.Conn { return c.redis }
+
+// MadeIndexBits is the size of the index of made posters in bits (0: off).
+func (c *Config) MadeIndexBits() uint64 { return uint64(c.MadeIndexMB) << 23 }
 
 // SimConfig configures `wxposter sim`, the WeChat API simulator.
 type SimConfig struct {
@@ -391,6 +398,9 @@ func (c *Config) validate() error {
 	}
 	if c.WorkerPollInterval < 10*time.Millisecond || c.WorkerPollInterval > 10*time.Second {
 		add("WXPOSTER_WORKER_POLL_INTERVAL", "must be between 10ms and 10s")
+	}
+	if c.MadeIndexMB < 0 || c.MadeIndexMB > 512 {
+		add("WXPOSTER_MADE_INDEX_MB", "must be between 0 (off) and 512")
 	}
 	if c.JobRetention < time.Minute {
 		add("WXPOSTER_JOB_RETENTION", "must be at least 1m")

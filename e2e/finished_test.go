@@ -178,3 +178,64 @@ func TestCreateAndWait(t *testing.T) {
 		}
 	}
 }
+
+// TestMadeIndexSkipsTheStore: with the index of made posters, a new
+// poster is enqueued and made without any existence check in the store
+// (the producer's "never made", the worker's first run); a record lost
+// with Redis still falls back to the store, and so does every new poster
+// while the index itself is lost, until it is built again.
+func TestMadeIndexSkipsTheStore(t *testing.T) {
+	var counted *countingStore
+	s := start(t, func(set *settings) {
+		set.madeIndex = 1 << 16
+		set.producerStore = func(st *storage.Store) producer.Objects {
+			counted = &countingStore{Store: st}
+			return counted
+		}
+	})
+	ctx := ctxT(t)
+	if _, err := s.records.BuildIndex(ctx, s.store); err != nil {
+		t.Fatal(err)
+	}
+	make := func(scene string, wantCode int) job {
+		t.Helper()
+		body := map[string]any{"template": "default", "page": pageIndex, "scene": scene,
+			"data": map[string]string{"nickname": "小索", "title": "索引里没有就是没做过"}}
+		code, b := s.call(http.MethodPost, "/v1/posters?wait=20", body)
+		var j job
+		if err := json.Unmarshal(b, &j); err != nil || code != wantCode || j.Status != "succeeded" {
+			t.Fatalf("POST %s = %d %s; want %d succeeded", scene, code, b, wantCode)
+		}
+		return j
+	}
+	j := make("idx:1", http.StatusOK)
+	if n := counted.exists.Load(); n != 0 {
+		t.Fatalf("a new poster asked the store %d times whether it exists; want 0", n)
+	}
+	// The record lost with Redis: the index says "maybe", the store "yes".
+	if err := s.rdb.Del(ctx, tasks.FinishedKey(j.ID)).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if again := make("idx:1", http.StatusOK); again.URL != j.URL || counted.exists.Load() != 1 {
+		t.Fatalf("lost record: %+v after %d store checks; want %s after 1", again, counted.exists.Load(), j.URL)
+	}
+	// The index lost: new posters are checked in the store until it is
+	// built again.
+	if err := s.rdb.Del(ctx, s.records.IndexKey()).Err(); err != nil {
+		t.Fatal(err)
+	}
+	make("idx:2", http.StatusOK)
+	if n := counted.exists.Load(); n != 2 {
+		t.Fatalf("store checks with the index lost: %d, want 2", n)
+	}
+	if n, err := s.records.BuildIndex(ctx, s.store); err != nil || n != 2 {
+		t.Fatalf("rebuild listed %d posters (%v), want 2", n, err)
+	}
+	make("idx:3", http.StatusOK)
+	if n := counted.exists.Load(); n != 2 {
+		t.Fatalf("store checks after the rebuild: %d, want still 2", n)
+	}
+	if calls := s.sim.Total("/wxa/getwxacodeunlimit"); calls != 3 {
+		t.Errorf("WeChat code calls: %d, want 3 (one per scene)", calls)
+	}
+}

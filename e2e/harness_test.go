@@ -65,6 +65,9 @@ type system struct {
 	// templates is the producer's template store (workers have their own
 	// on the same keys, as separate processes would).
 	templates *templates.Store
+	// records are the producer's finished records (with the index of made
+	// posters when the test asks for one).
+	records *finished.Records
 }
 
 type settings struct {
@@ -90,6 +93,9 @@ type settings struct {
 	redisURL string
 	s3       *testenv.Backend
 	shards   int
+	// madeIndex is the size in bits of the index of made posters shared by
+	// the producer and the workers (0: none).
+	madeIndex uint64
 }
 
 type setting func(*settings)
@@ -137,6 +143,12 @@ func start(tb testing.TB, opts ...setting) *system {
 	} else {
 		s.store = testenv.Store(tb)
 	}
+	s.records = finished.New(s.rdb)
+	if set.madeIndex > 0 {
+		s.records = finished.New(s.rdb, finished.WithIndex(set.madeIndex, s.store.URL("")))
+		set.handlerOpts = append(set.handlerOpts, worker.WithMadeIndex(set.madeIndex))
+		tb.Cleanup(func() { s.rdb.Del(context.Background(), s.records.IndexKey()) })
+	}
 	tmplPrefix := "e2e-" + testenv.ID(6) + ":template:"
 	s.tmplPrefix = tmplPrefix
 	s.templates = templates.NewStore(s.rdb, templates.WithKeyPrefix(tmplPrefix))
@@ -181,6 +193,7 @@ func start(tb testing.TB, opts ...setting) *system {
 		producer.WithBatches(producer.Batches{Store: s.batchStore(s.rdb), Hosts: mustHosts(tb, set.callbackHosts),
 			Signing: set.callbackSecret != ""}),
 		producer.WithRenderer(renderer),
+		producer.WithFinished(finished.NewCache(s.records, 0, 0)),
 	)
 	s.batches = s.batchStore(s.rdb)
 	tb.Cleanup(func() { api.Close() })

@@ -64,6 +64,19 @@ func (c *Cache) Has(ctx context.Context, id, url string) (bool, error) {
 	return ok, err
 }
 
+// Lookup is Has that also reads the index of made posters: memory, then
+// the Redis record and the index in one round trip.
+func (c *Cache) Lookup(ctx context.Context, id, url string) (Known, error) {
+	if c.Known(url) {
+		return Made, nil
+	}
+	k, err := c.rec.Lookup(ctx, id, url)
+	if k == Made {
+		c.Remember(url)
+	}
+	return k, err
+}
+
 // Remember keeps url in memory as stored.
 func (c *Cache) Remember(url string) { c.lru.Add(url, time.Now().Add(c.ttl)) }
 

@@ -34,23 +34,25 @@ func NewChecker(c *Cache, objects Objects, log *slog.Logger) *Checker {
 }
 
 // Made reports whether job id's poster (object key) is made: from memory,
-// else from the record in Redis, else from storage, whose "yes" is learned
-// into the record. It fails open: when neither Redis nor storage answers,
+// else from the record in Redis (or the index of made posters, whose "never
+// made" needs no store round trip), else from storage, whose "yes" is
+// learned into the record. It fails open: when neither Redis nor storage answers,
 // the poster counts as not made and the caller enqueues its job, which is
 // safe because the job id dedupes and the worker looks for the poster
 // before rendering it.
 func (c *Checker) Made(ctx context.Context, id, key string) bool {
 	url := c.objects.URL(key)
-	ok, err := c.cache.Has(ctx, id, url)
-	if ok {
+	switch k, err := c.cache.Lookup(ctx, id, url); {
+	case k == Made:
 		return true
-	}
-	if err != nil {
+	case k == NeverMade:
+		return false // the complete index of made posters has no trace of it
+	case err != nil:
 		c.log.DebugContext(ctx, "finished record unreadable, asking storage", "key", key, "err", err)
 	}
 	sctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
-	ok, err = c.objects.Exists(sctx, key)
+	ok, err := c.objects.Exists(sctx, key)
 	if err != nil {
 		c.log.WarnContext(ctx, "storage unavailable: enqueueing without the already-made check", "key", key, "err", err)
 		return false

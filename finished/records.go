@@ -46,6 +46,9 @@ type Records struct {
 	rdb    redis.UniversalClient
 	prefix string
 	ttl    time.Duration
+
+	indexScope string // the store the index of made posters is of (index.go)
+	indexBits  uint64 // its size; 0: no index
 }
 
 // Option configures Records.
@@ -69,6 +72,9 @@ func New(rdb redis.UniversalClient, opts ...Option) *Records {
 }
 
 func (r *Records) key(id string) string { return r.prefix + id }
+
+// Indexed reports whether the records keep an index of made posters.
+func (r *Records) Indexed() bool { return r.indexBits > 0 }
 
 // InvalidationChannel is where Delete announces deleted URLs, so that every
 // producer drops them from its in-process cache at once.
@@ -117,16 +123,22 @@ const (
 )
 
 // Start is called by a worker before it makes job id's poster, to be
-// stored at url. In one round trip it reads the record and marks the job
+// stored at url. In one round trip it reads the record, marks the job
 // started, so that only a run that follows another (asynq delivered the
-// job again, or it is retried) pays for a look in the store: a first run
-// of a job the producer found missing goes straight to rendering.
+// job again, or it is retried) pays for a look in the store (a first run
+// of a job the producer found missing goes straight to rendering), and
+// adds the poster to the index of made posters, before it is uploaded.
+// With an index, an error means the poster must not be uploaded yet: the
+// index would miss it.
 func (r *Records) Start(ctx context.Context, id, url string) (Run, error) {
 	var get *redis.StringCmd
 	var mark *redis.BoolCmd
 	_, err := r.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		get = p.Get(ctx, r.key(id))
 		mark = p.SetNX(ctx, r.key(id), valueStarted, r.ttl)
+		if r.indexBits > 0 {
+			p.BitField(ctx, r.indexKey(), r.indexArgs(id, true)...)
+		}
 		return nil
 	})
 	if err != nil && !errors.Is(err, redis.Nil) {
@@ -141,6 +153,18 @@ func (r *Records) Start(ctx context.Context, id, url string) (Run, error) {
 	}
 	return RunAgain, nil
 }
+
+// Known is what Lookup found out about a poster.
+type Known int
+
+const (
+	// Unknown: no record, and the index (if any) cannot tell: ask the store.
+	Unknown Known = iota
+	// Made: recorded as stored at the URL asked about.
+	Made
+	// NeverMade: the complete index has no trace of it: it is not stored.
+	NeverMade
+)
 
 // Has reports whether job id's poster is recorded as stored at url. false
 // means "not known": the caller asks the store.

@@ -23,16 +23,25 @@ import (
 // (default 24 h; the job retention, WXPOSTER_JOB_RETENTION, is right).
 func WithFinishedTTL(d time.Duration) HandlerOption { return func(h *Handler) { h.finishedTTL = d } }
 
+// WithMadeIndex adds every poster to an index of made posters of bits bits
+// before uploading it (finished.WithIndex), which lets the producer enqueue
+// a new poster without asking the store whether it exists. The producer
+// must be given the same size. 0 (the default) keeps no index.
+func WithMadeIndex(bits uint64) HandlerOption { return func(h *Handler) { h.indexBits = bits } }
+
 // existser is the optional part of Objects that tells whether a poster exists.
 type existser interface {
 	Exists(ctx context.Context, key string) (bool, error)
 }
 
 // alreadyMade returns the URL of job id's poster if it was made before.
-// Any error means "not known to be made": rendering again is safe.
-func (h *Handler) alreadyMade(ctx context.Context, id, key string) (string, bool) {
+// An error from the store means "not known to be made": rendering again is
+// safe. An error from Redis is returned when the index of made posters is
+// kept: uploading a poster it does not hold would make the producer's
+// "never made" wrong, so the job waits for Redis like for any outage.
+func (h *Handler) alreadyMade(ctx context.Context, id, key string) (string, bool, error) {
 	if id == "" {
-		return "", false
+		return "", false, nil
 	}
 	rctx, cancel := context.WithTimeout(ctx, time.Second)
 	url := h.store.URL(key)
@@ -41,21 +50,23 @@ func (h *Handler) alreadyMade(ctx context.Context, id, key string) (string, bool
 	run, err := h.finished.Start(rctx, id, url)
 	cancel()
 	switch {
+	case err != nil && h.finished.Indexed():
+		return "", false, err
 	case run == finished.RunMade:
-		return url, true
+		return url, true, nil
 	case run == finished.RunFirst && err == nil:
-		return "", false
+		return "", false, nil
 	}
 	ex, ok := h.store.(existser)
 	if !ok {
-		return "", false
+		return "", false, nil
 	}
 	sctx, cancel := h.opTimeout(ctx)
 	defer cancel()
 	if found, err := ex.Exists(sctx, key); err == nil && found {
-		return url, true
+		return url, true, nil
 	}
-	return "", false
+	return "", false, nil
 }
 
 // markFinished records that job id's poster is at url. If Redis is down it

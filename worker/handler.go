@@ -86,7 +86,8 @@ type Handler struct {
 	outageTolerance time.Duration
 	storageTimeout  time.Duration
 	finishedTTL     time.Duration
-	finished        *finished.Records // built from finishedTTL
+	finished        *finished.Records // built from finishedTTL and indexBits
+	indexBits       uint64
 	recordReserve   time.Duration
 	renderLimits    budget.Limits
 	kept            keptCodes
@@ -143,7 +144,11 @@ func NewHandler(rdb redis.UniversalClient, apps []wechat.App, codes Codes, store
 	if !h.renderSlotsSet {
 		h.renderSlots = newSlots(runtime.GOMAXPROCS(0))
 	}
-	h.finished = finished.New(rdb, finished.WithTTL(h.finishedTTL))
+	fopts := []finished.Option{finished.WithTTL(h.finishedTTL)}
+	if h.indexBits > 0 {
+		fopts = append(fopts, finished.WithIndex(h.indexBits, store.URL("")))
+	}
+	h.finished = finished.New(rdb, fopts...)
 	if h.pacer == nil {
 		h.pacer = pacing.New(rdb, append([]pacing.Option{pacing.WithLogger(h.log)}, h.pacingOpts...)...)
 	}
@@ -246,7 +251,9 @@ func (h *Handler) run(ctx context.Context, id string, p tasks.PosterPayload) (st
 		return "", &jobErr{code: "unknown_app", msg: "the worker has no credentials for app " + p.AppID, permanent: true}
 	}
 	key := tasks.PosterKey(id, p.PosterExt())
-	if url, ok := h.alreadyMade(ctx, id, key); ok {
+	if url, ok, err := h.alreadyMade(ctx, id, key); err != nil {
+		return "", err
+	} else if ok {
 		h.log.InfoContext(ctx, "poster was already made: not rendering it again", "job", id)
 		return url, nil
 	}

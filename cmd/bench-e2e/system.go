@@ -18,6 +18,7 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/wxposter/wxposter/finished"
 	"github.com/wxposter/wxposter/storage"
 	"github.com/wxposter/wxposter/tasks"
 )
@@ -184,6 +185,9 @@ func (s *system) stop() {
 	if s.rdb != nil {
 		_ = asynq.NewInspectorFromRedisClient(s.rdb).DeleteQueue(s.queue, true)
 		s.rdb.Del(ctx, tasks.WakeKey(s.queue))
+		if s.store != nil { // the index of made posters of the bench's bucket
+			s.rdb.Del(ctx, finished.New(s.rdb, finished.WithIndex(1, s.store.URL(""))).IndexKey())
+		}
 		for _, pattern := range []string{"*" + s.appID + "*", "*" + s.bucket + "*"} {
 			iter := s.rdb.Scan(ctx, 0, pattern, 1000).Iterator()
 			for iter.Next(ctx) {

@@ -39,7 +39,7 @@ func (d *deps) batchHandlers(mux *asynq.ServeMux, store *batch.Store) {
 // finished posters before storage. Its cache forgets deleted posters until
 // the process closes.
 func (d *deps) madeCheck() *finished.Checker {
-	c := finished.NewCache(finished.New(d.rdb, finished.WithTTL(d.cfg.JobRetention)), 0, 0)
+	c := finished.NewCache(d.finishedRecords(), 0, 0)
 	ctx, cancel := context.WithCancel(context.Background())
 	c.Listen(ctx, d.rdb)
 	d.closers = append(d.closers, func() error { cancel(); return nil })

@@ -155,7 +155,7 @@ func (d *deps) producer(ctx context.Context) (*producer.Server, error) {
 		producer.WithRenderer(lazyRenderer{d.log}),
 		producer.WithPacing(pacing.New(d.rdb, pacing.WithRates(d.cfg.CodeRatePerMinute, d.perAppRates()))),
 		producer.WithBatches(d.producerBatches()),
-		producer.WithFinished(finished.NewCache(finished.New(d.rdb, finished.WithTTL(d.cfg.JobRetention)), 0, 0)),
+		producer.WithFinished(finished.NewCache(d.finishedRecords(), 0, 0)),
 	)...), nil
 }
 
@@ -198,7 +198,7 @@ func (d *deps) worker() (*asynq.Server, *asynq.ServeMux, error) {
 		worker.WithBatches(batches, d.cfg.BatchQueue, worker.BatchSlots(d.cfg.WorkerConcurrency, d.cfg.BatchRateShare)),
 		worker.WithTemplates(d.templates), worker.WithImageLoader(loader),
 		worker.WithOutageTolerance(d.cfg.OutageTolerance), worker.WithFinishedTTL(d.cfg.JobRetention),
-		worker.WithRenderConcurrency(d.cfg.RenderConcurrency))
+		worker.WithMadeIndex(d.cfg.MadeIndexBits()), worker.WithRenderConcurrency(d.cfg.RenderConcurrency))
 	srv := worker.NewServer(d.rdb, worker.ServerConfig{
 		Queue:        d.cfg.Queue,
 		BatchQueue:   d.cfg.BatchQueue,
@@ -233,7 +233,20 @@ func (d *deps) startWorker() (stop func(), err error) {
 		return nil, fmt.Errorf("start worker: %w", err)
 	}
 	d.log.Info("worker started", "queue", d.cfg.Queue, "shards", d.cfg.QueueShards, "concurrency", d.cfg.WorkerConcurrency)
-	return srv.Shutdown, nil
+	// Workers (re)build the index of made posters when it is missing.
+	ctx, cancel := context.WithCancel(context.Background())
+	go d.finishedRecords().KeepIndex(ctx, d.objects, time.Minute, d.log)
+	return func() { cancel(); srv.Shutdown() }, nil
+}
+
+// finishedRecords are the records of finished posters, with the index of
+// made posters the producer and the workers share (WXPOSTER_MADE_INDEX_MB).
+func (d *deps) finishedRecords() *finished.Records {
+	opts := []finished.Option{finished.WithTTL(d.cfg.JobRetention)}
+	if bits := d.cfg.MadeIndexBits(); bits > 0 {
+		opts = append(opts, finished.WithIndex(bits, d.objects.URL("")))
+	}
+	return finished.New(d.rdb, opts...)
 }
 
 // perAppRates are the apps file's code_rate_per_minute overrides.
