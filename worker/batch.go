@@ -107,6 +107,8 @@ func (h *Handler) ended(ctx context.Context, id string, o batch.Outcome, jerr *t
 	err := h.tracker.Ended(tctx, id, o, jerr)
 	if err != nil {
 		h.log.WarnContext(ctx, "could not record the job's end on its batch items", "job", id, "err", err)
+	} else {
+		redisAnswered(ctx)
 	}
 	return err
 }

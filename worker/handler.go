@@ -480,6 +480,8 @@ func (h *Handler) record(ctx context.Context, t *asynq.Task, id string, r tasks.
 		}
 		if err := h.rdb.Publish(context.WithoutCancel(ctx), tasks.DoneChannel(id), msg).Err(); err != nil {
 			h.log.WarnContext(ctx, "could not announce job end", "job", id, "err", err)
+		} else if werr == nil {
+			redisAnswered(ctx)
 		}
 	}
 	return werr

@@ -98,6 +98,12 @@ func startSystem(ctx context.Context, base, concurrency int, logLevel string) (*
 		"WXPOSTER_LOG_LEVEL=" + logLevel,
 		"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"),
 	}
+	// Storage settings given to the benchmark apply to the system under it.
+	for _, k := range []string{"WXPOSTER_S3_CHECKSUM", "WXPOSTER_MADE_INDEX_MB"} {
+		if v := os.Getenv(k); v != "" {
+			common = append(common, k+"="+v)
+		}
+	}
 	for _, role := range []string{"sim", "worker", "producer"} {
 		cmd := exec.Command(bin, role)
 		cmd.Env = common
