@@ -1,6 +1,10 @@
 package tasks
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"testing"
 
 	"github.com/wxposter/wxposter/wechat"
@@ -84,5 +88,24 @@ func TestFormat(t *testing.T) {
 	hyJPEG.Format = FormatJPEG
 	if hy.PosterExt() != "png" || hyJPEG.PosterExt() != "jpg" {
 		t.Fatal("plain code ext")
+	}
+}
+
+// The id is the HMAC of the payload's json.Marshal encoding: the reused
+// encoder must not change a single id (posters are stored under them).
+func TestJobIDIsTheHMACOfTheMarshalledPayload(t *testing.T) {
+	for _, p := range []PosterPayload{
+		{AppID: "wx1", Template: "default", Code: wechat.UnlimitedCode{Page: "pages/index/index", Scene: "a<b>&c"},
+			Data: map[string]string{"nickname": "小明", "title": "<b>周末</b> & 爬山", "avatar": "https://x/y?a=1&b=2"}},
+		{AppID: "wx2", Code: wechat.UnlimitedCode{Scene: "s", IsHyaline: true}},
+		{AppID: "wx3", Template: "invite", TemplateVersion: 3, Format: FormatPNG, Quality: 70},
+	} {
+		b, _ := json.Marshal(p.Normalize())
+		mac := hmac.New(sha256.New, []byte(DevIDSecret))
+		mac.Write([]byte("poster/v2\n"))
+		mac.Write(b)
+		if want := hex.EncodeToString(mac.Sum(nil)[:16]); p.JobID() != want {
+			t.Errorf("JobID(%+v) = %s, want %s", p, p.JobID(), want)
+		}
 	}
 }
