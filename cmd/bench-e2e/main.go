@@ -84,6 +84,7 @@ func main() {
 	flag.StringVar(&o.logLevel, "log-level", "info", "WXPOSTER_LOG_LEVEL of the processes")
 	flag.StringVar(&o.profiles, "profiles", "", "directory for CPU profiles of the worker (fresh posters) and producer (cache hits), last run")
 	flag.BoolVar(&keepLogs, "keep", false, "keep the processes' logs")
+	flag.StringVar(&prebuilt, "bin", "", "a wxposter binary to measure instead of building ./cmd/wxposter (an older build, for a before/after in one sitting)")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

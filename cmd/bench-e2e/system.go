@@ -63,10 +63,14 @@ func startSystem(ctx context.Context, base, concurrency int, logLevel string) (*
 		port:     base,
 	}
 	bin := filepath.Join(dir, "wxposter")
-	build := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/wxposter")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		return nil, fmt.Errorf("build wxposter (run from the repository root): %w", err)
+	if prebuilt != "" {
+		bin = prebuilt
+	} else {
+		build := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/wxposter")
+		build.Stdout, build.Stderr = os.Stderr, os.Stderr
+		if err := build.Run(); err != nil {
+			return nil, fmt.Errorf("build wxposter (run from the repository root): %w", err)
+		}
 	}
 	opt, err := redis.ParseURL(s.redisURL)
 	if err != nil {
@@ -215,10 +219,12 @@ func (s *system) stop() {
 }
 
 // keepLogs keeps the processes' logs (-keep); renderConcurrency is the
-// worker's WXPOSTER_RENDER_CONCURRENCY (-render-concurrency).
+// worker's WXPOSTER_RENDER_CONCURRENCY (-render-concurrency); prebuilt is
+// the binary to run instead of a fresh build (-bin).
 var (
 	keepLogs          bool
 	renderConcurrency int
+	prebuilt          string
 )
 
 // profile saves a CPU profile of the worker (or the producer) taken while
