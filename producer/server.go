@@ -222,7 +222,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			writeError(rec, http.StatusInternalServerError, "internal", "internal error", "")
 		}
 		took, route := time.Since(start), s.route(r)
-		s.log.Log(r.Context(), s.accessLogLevel(route), "http", "method", r.Method, "path", r.URL.Path,
+		s.log.Log(r.Context(), s.accessLogLevel(route, rec.status), "http", "method", r.Method, "path", r.URL.Path,
 			"status", rec.status, "took", took)
 		if s.observer != nil {
 			s.observer.ObserveRequest(route, rec.status, took)
