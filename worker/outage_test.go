@@ -102,6 +102,10 @@ func runJobAfter(t *testing.T, before func(rdb redis.UniversalClient, id string)
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	queue := "wtest-" + testenv.ID(6)
 	app := wechat.App{AppID: testenv.AppID(), Secret: "s"}
+	p := tasks.PosterPayload{AppID: app.AppID, Code: wechat.UnlimitedCode{Page: "pages/index/index", Scene: "o" + testenv.ID(4)}}
+	if before != nil { // before anything uses rdb (a hook added later races with it)
+		before(rdb, p.JobID())
+	}
 	h := NewHandler(rdb, []wechat.App{app}, codes, store, nil, nil,
 		append([]HandlerOption{WithLogger(quiet), WithPacer(&fakePacer{})}, opts...)...)
 	h.recordReserve = 300 * time.Millisecond
@@ -122,11 +126,7 @@ func runJobAfter(t *testing.T, before func(rdb redis.UniversalClient, id string)
 	insp := asynq.NewInspectorFromRedisClient(rdb)
 	defer insp.DeleteQueue(queue, true)
 
-	p := tasks.PosterPayload{AppID: app.AppID, Code: wechat.UnlimitedCode{Page: "pages/index/index", Scene: "o" + testenv.ID(4)}}
 	b, _ := json.Marshal(p)
-	if before != nil {
-		before(rdb, p.JobID())
-	}
 	start := time.Now()
 	if _, err := asynq.NewClientFromRedisClient(rdb).Enqueue(asynq.NewTask(tasks.TypeGeneratePoster, b),
 		asynq.Queue(queue), asynq.TaskID(p.JobID()), asynq.MaxRetry(maxRetry),
@@ -306,5 +306,50 @@ func TestIsOutage(t *testing.T) {
 	}
 	if d := RetryDelay(3, &OutageError{RetryIn: 2 * time.Second}, nil); d < 2*time.Second || d > 3*time.Second {
 		t.Errorf("RetryDelay(OutageError 2s) = %s", d)
+	}
+}
+
+// failIndexOnce fails the first pipeline that adds a poster to the index of
+// made posters, as a Redis that stopped answering would.
+type failIndexOnce struct{ failed atomic.Bool }
+
+func (f *failIndexOnce) DialHook(next redis.DialHook) redis.DialHook { return next }
+func (f *failIndexOnce) ProcessHook(next redis.ProcessHook) redis.ProcessHook { return next }
+func (f *failIndexOnce) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		for _, c := range cmds {
+			if c.Name() == "bitfield" && f.failed.CompareAndSwap(false, true) {
+				err := errors.New("redis: connection refused (test)")
+				for _, c := range cmds {
+					c.SetErr(err)
+				}
+				return err
+			}
+		}
+		return next(ctx, cmds)
+	}
+}
+
+// With the index of made posters, a poster whose bits could not be set is
+// not uploaded (the index would miss it and the producer would call it
+// never made): the job waits like for any outage, then makes it once.
+func TestIndexNotWrittenMeansNotUploaded(t *testing.T) {
+	store := &downStore{}
+	codes := &fakeCodes{}
+	hook := &failIndexOnce{}
+	r := runJobAfter(t, func(rdb redis.UniversalClient, _ string) { rdb.AddHook(hook) },
+		codes, store, 1, 30*time.Second, WithMadeIndex(1<<16))
+	t.Cleanup(func() {
+		testenv.Redis(t).Del(context.Background(), finished.New(nil, finished.WithIndex(1<<16, store.URL(""))).IndexKey())
+	})
+	if !hook.failed.Load() {
+		t.Fatal("the index was never written")
+	}
+	if r.info.State != asynq.TaskStateCompleted || r.res.URL == "" || r.runs < 2 {
+		t.Fatalf("state %s, result %+v after %d runs; want completed after an outage", r.info.State, r.res, r.runs)
+	}
+	if codes.calls.Load() != 1 || store.puts.Load() != 2 {
+		t.Errorf("code calls %d, puts %d; want 1 and 2 (nothing rendered or uploaded by the failed run)",
+			codes.calls.Load(), store.puts.Load())
 	}
 }
