@@ -313,7 +313,7 @@ func TestIsOutage(t *testing.T) {
 // made posters, as a Redis that stopped answering would.
 type failIndexOnce struct{ failed atomic.Bool }
 
-func (f *failIndexOnce) DialHook(next redis.DialHook) redis.DialHook { return next }
+func (f *failIndexOnce) DialHook(next redis.DialHook) redis.DialHook          { return next }
 func (f *failIndexOnce) ProcessHook(next redis.ProcessHook) redis.ProcessHook { return next }
 func (f *failIndexOnce) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
 	return func(ctx context.Context, cmds []redis.Cmder) error {

@@ -28,7 +28,6 @@ func (p *pingCounter) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 	}
 }
 
-
 // awaitRedis asks Redis whether it is there after a task, unless the
 // handler's last step was just answered by Redis.
 func TestAwaitRedisPingsOnlyWhenItMustKnow(t *testing.T) {
