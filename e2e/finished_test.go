@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync/atomic"
 	"testing"
 
@@ -211,6 +212,10 @@ func TestMadeIndexSkipsTheStore(t *testing.T) {
 	j := make("idx:1", http.StatusOK)
 	if n := counted.exists.Load(); n != 0 {
 		t.Fatalf("a new poster asked the store %d times whether it exists; want 0", n)
+	}
+	// A poll for a job nobody ever made is a 404 without asking the store.
+	if code, b := s.call(http.MethodGet, "/v1/posters/"+strings.Repeat("ab", 16), nil); code != http.StatusNotFound || counted.exists.Load() != 0 {
+		t.Fatalf("GET unknown job = %d %s after %d store checks; want 404 after 0", code, b, counted.exists.Load())
 	}
 	// The record lost with Redis: the index says "maybe", the store "yes".
 	if err := s.rdb.Del(ctx, tasks.FinishedKey(j.ID)).Err(); err != nil {

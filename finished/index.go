@@ -110,16 +110,37 @@ func (r *Records) Lookup(ctx context.Context, id, url string) (Known, error) {
 	if bits == nil {
 		return Unknown, nil
 	}
-	v := bits.Val()
+	if neverMade(bits.Val()) {
+		return NeverMade, nil
+	}
+	return Unknown, nil
+}
+
+// NeverMade reports whether the complete index proves that job id's poster
+// was never stored (in any format: the bits are the job's). false means
+// "not known".
+func (r *Records) NeverMade(ctx context.Context, id string) (bool, error) {
+	if r.indexBits == 0 {
+		return false, nil
+	}
+	v, err := r.rdb.BitField(ctx, r.indexKey(), append([]any{"GET", "u8", 0}, r.indexArgs(id, false)...)...).Result()
+	if err != nil {
+		return false, fmt.Errorf("finished: index of %s: %w", id, err)
+	}
+	return neverMade(v), nil
+}
+
+// neverMade reads a BITFIELD answer: the header, then the poster's bits.
+func neverMade(v []int64) bool {
 	if len(v) != 1+indexHashes || v[0] != indexComplete {
-		return Unknown, nil
+		return false
 	}
 	for _, b := range v[1:] {
 		if b == 0 {
-			return NeverMade, nil
+			return true
 		}
 	}
-	return Unknown, nil
+	return false
 }
 
 // IndexComplete reports whether the index holds every stored poster.

@@ -53,6 +53,12 @@ func TestIndexOfMadePosters(t *testing.T) {
 	if k := lookup(fresh); k != NeverMade {
 		t.Fatalf("new poster: %v, want NeverMade", k)
 	}
+	if never, err := r.NeverMade(ctx, fresh); !never || err != nil {
+		t.Fatalf("NeverMade(new poster) = %v, %v", never, err)
+	}
+	if never, _ := r.NeverMade(ctx, made[1]); never {
+		t.Fatal("NeverMade(a stored poster) = true")
+	}
 	// A worker's Start puts the poster in the index before its upload.
 	if _, err := r.Start(ctx, fresh, store.URL(tasks.PosterKey(fresh, "jpg"))); err != nil {
 		t.Fatal(err)

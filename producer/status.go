@@ -171,7 +171,11 @@ func (s *Server) read(ctx context.Context, id string) (*jobView, error) {
 	if url := s.finished(ctx, id); url != "" {
 		return &jobView{ID: id, Status: statusSucceeded, URL: url}, nil
 	}
-	// Past retention the task is gone but the poster may well be stored.
+	// Past retention the task is gone but the poster may well be stored,
+	// unless the index of made posters knows it never was.
+	if never, _ := s.finishedCache.Records().NeverMade(ctx, id); never {
+		return nil, errNoJob
+	}
 	for _, ext := range []string{"jpg", "png"} {
 		key := tasks.PosterKey(id, ext)
 		ok, err := s.store.Exists(ctx, key)
