@@ -81,6 +81,14 @@ type result struct {
 	errs    int
 }
 
+// add merges a client goroutine's part into r.
+func (r *result) add(o result) {
+	r.n += o.n
+	r.all += o.all
+	r.errs += o.errs
+	r.lat = append(r.lat, o.lat...)
+}
+
 func (r result) rate() float64 { return float64(r.n) / r.elapsed.Seconds() }
 
 func (r result) pct(p float64) time.Duration {
@@ -130,10 +138,7 @@ func closedLoop(ctx context.Context, conns int, warm, d time.Duration, op func(c
 				}
 			}
 			mu.Lock()
-			res.n += n
-			res.all += all
-			res.errs += errs
-			res.lat = append(res.lat, lat...)
+			res.add(result{n: n, all: all, errs: errs, lat: lat})
 			mu.Unlock()
 		})
 	}
@@ -165,7 +170,7 @@ func openLoop(ctx context.Context, conns int, rate float64, warm, d time.Duratio
 	for w := range conns {
 		wg.Go(func() {
 			var lat []time.Duration
-			n, all, errs := 0, 0, 0
+			n, errs := 0, 0
 			for i := 0; ; i++ {
 				due := start.Add(time.Duration(w)*interval/time.Duration(conns) + time.Duration(i)*interval)
 				if due.After(end) || ctx.Err() != nil {
@@ -185,10 +190,7 @@ func openLoop(ctx context.Context, conns int, rate float64, warm, d time.Duratio
 				lat = append(lat, time.Since(t0))
 			}
 			mu.Lock()
-			res.n += n
-			res.all += all
-			res.errs += errs
-			res.lat = append(res.lat, lat...)
+			res.add(result{n: n, errs: errs, lat: lat})
 			mu.Unlock()
 		})
 	}
