@@ -50,22 +50,9 @@ func (c *Cache) Known(url string) bool {
 	return ok
 }
 
-// Has reports whether job id's poster is known to be stored at url: from
-// memory, else from the Redis record (remembered on a hit). false means
-// "not known".
-func (c *Cache) Has(ctx context.Context, id, url string) (bool, error) {
-	if c.Known(url) {
-		return true, nil
-	}
-	ok, err := c.rec.Has(ctx, id, url)
-	if ok {
-		c.Remember(url)
-	}
-	return ok, err
-}
-
-// Lookup is Has that also reads the index of made posters: memory, then
-// the Redis record and the index in one round trip.
+// Lookup is what is known of job id's poster, to be stored at url: from
+// memory, else from the Redis record and the index of made posters in one
+// round trip (a record found is remembered).
 func (c *Cache) Lookup(ctx context.Context, id, url string) (Known, error) {
 	if c.Known(url) {
 		return Made, nil

@@ -67,7 +67,7 @@ func TestCheckerMade(t *testing.T) {
 		}
 	}
 	// The store's "yes" was learned into Redis for other processes.
-	if ok, err := rec.Has(ctx, stored, objs.URL(key(stored))); err != nil || !ok {
+	if ok, err := has(ctx, rec, stored, objs.URL(key(stored))); err != nil || !ok {
 		t.Errorf("record learned from storage = %v, %v; want true", ok, err)
 	}
 }

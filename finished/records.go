@@ -166,19 +166,6 @@ const (
 	NeverMade
 )
 
-// Has reports whether job id's poster is recorded as stored at url. false
-// means "not known": the caller asks the store.
-func (r *Records) Has(ctx context.Context, id, url string) (bool, error) {
-	v, err := r.rdb.Get(ctx, r.key(id)).Result()
-	switch {
-	case errors.Is(err, redis.Nil):
-		return false, nil
-	case err != nil:
-		return false, fmt.Errorf("finished: get %s: %w", id, err)
-	}
-	return v == url, nil
-}
-
 // Delete replaces the record of job id by a tombstone and tells every
 // producer to forget url. Call it after the object is removed.
 func (r *Records) Delete(ctx context.Context, id, url string) error {
