@@ -80,14 +80,7 @@ func (b *Budget) TakeImage(n int64, where string) error {
 	if b == nil {
 		return nil
 	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.imagePixels+n > b.lim.ImagePixels {
-		return &Error{Where: where, Need: n,
-			Limit: fmt.Sprintf("limit of %d decoded image pixels (%d used)", b.lim.ImagePixels, b.imagePixels)}
-	}
-	b.imagePixels += n
-	return nil
+	return b.take(&b.imagePixels, b.lim.ImagePixels, n, where, "decoded image pixels")
 }
 
 // RemainingImagePixels is what TakeImage would still grant.
@@ -105,13 +98,17 @@ func (b *Budget) TakeDraw(n int64, where string) error {
 	if b == nil {
 		return nil
 	}
+	return b.take(&b.drawPixels, b.lim.DrawPixels, n, where, "drawn pixels")
+}
+
+// take adds n to *used unless that would pass limit (pixels of kind).
+func (b *Budget) take(used *int64, limit, n int64, where, kind string) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.drawPixels+n > b.lim.DrawPixels {
-		return &Error{Where: where, Need: n,
-			Limit: fmt.Sprintf("limit of %d drawn pixels (%d used)", b.lim.DrawPixels, b.drawPixels)}
+	if *used+n > limit {
+		return &Error{Where: where, Need: n, Limit: fmt.Sprintf("limit of %d %s (%d used)", limit, kind, *used)}
 	}
-	b.drawPixels += n
+	*used += n
 	return nil
 }
 
