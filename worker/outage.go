@@ -136,7 +136,12 @@ func (h *Handler) waitOutage(ctx context.Context, oe *OutageError) bool {
 	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < oe.RetryIn+holdReserve {
 		return false
 	}
-	t := time.NewTimer(oe.RetryIn)
+	return sleep(ctx, oe.RetryIn)
+}
+
+// sleep waits d, or less if ctx ends first; it reports whether it waited d.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
 	case <-t.C:

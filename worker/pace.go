@@ -130,14 +130,7 @@ func (h *Handler) waitOut(ctx context.Context, rl *RateLimitError) bool {
 	}
 	h.log.DebugContext(ctx, "waiting in the worker: the job has no retry left", "app", rl.AppID,
 		"reason", rl.Hold.Reason, "wait", wait)
-	t := time.NewTimer(wait)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
+	return sleep(ctx, wait)
 }
 
 // lastAttempt reports whether asynq would archive the running job if it
