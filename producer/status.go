@@ -115,14 +115,13 @@ func (s *Server) waitEnd(ctx context.Context, id string, wait time.Duration, wok
 // doneView is the succeeded job that a worker's done message (tasks.Done)
 // announces, or nil when the message says less (a failure, whose error is
 // read from the job; an older worker's bare URL). Only a URL of this
-// store's poster for id counts, as in finished.
+// store's poster for id counts (ownPoster).
 func (s *Server) doneView(id, msg string) *jobView {
 	if !strings.HasPrefix(msg, "{") {
 		return nil
 	}
 	var d tasks.Done
-	if json.Unmarshal([]byte(msg), &d) != nil || d.Attempts < 1 ||
-		!strings.HasPrefix(d.URL, s.store.URL(tasks.PosterKey(id, ""))) {
+	if json.Unmarshal([]byte(msg), &d) != nil || d.Attempts < 1 || !s.ownPoster(id, d.URL) {
 		return nil
 	}
 	return &jobView{ID: id, Status: statusSucceeded, URL: d.URL, Attempts: d.Attempts}
@@ -241,12 +240,18 @@ func (s *Server) view(info *asynq.TaskInfo) *jobView {
 	return v
 }
 
+// ownPoster reports whether url is this store's poster of job id, in any
+// format.
+func (s *Server) ownPoster(id, url string) bool {
+	return strings.HasPrefix(url, s.store.URL(tasks.PosterKey(id, "")))
+}
+
 // finished is the URL a worker recorded for job id (tasks.FinishedKey), or
 // "". Only a URL of this store counts (another deployment, or a bucket
 // since replaced, may share the Redis).
 func (s *Server) finished(ctx context.Context, id string) string {
 	url, err := s.rdb.Get(ctx, tasks.FinishedKey(id)).Result()
-	if err != nil || !strings.HasPrefix(url, s.store.URL(tasks.PosterKey(id, ""))) {
+	if err != nil || !s.ownPoster(id, url) {
 		return ""
 	}
 	return url
