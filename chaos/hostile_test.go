@@ -3,7 +3,6 @@
 package chaos
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/base64"
@@ -15,12 +14,12 @@ import (
 	"image/jpeg"
 	"net/http"
 	"os"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/wxposter/wxposter/internal/procstat"
 	"github.com/wxposter/wxposter/storage"
 )
 
@@ -258,18 +257,4 @@ func TestHostileInputs(t *testing.T) {
 }
 
 // vmRSS is the resident memory of pid in KiB (0 if unknown).
-func vmRSS(pid int) int64 {
-	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "VmRSS:"); ok {
-			n, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
-			return n
-		}
-	}
-	return 0
-}
+func vmRSS(pid int) int64 { return procstat.RSS(pid) >> 10 }

@@ -7,36 +7,18 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/wxposter/wxposter/internal/procstat"
 )
 
 // Where the box's CPU goes during the fresh-poster phase: the ratio to the
 // render-only bound is decided by how much of the two cores the processes
 // around the worker take, so each run reports their CPU per poster.
 
-// clockTick is USER_HZ, 100 on every Linux the project runs on.
-const clockTick = 10 * time.Millisecond
-
 // proc is one process whose CPU is counted.
 type proc struct {
 	name string
 	pid  int
-}
-
-// cpuTime is the user + system CPU of pid so far (0 if it is gone).
-func cpuTime(pid int) time.Duration {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0
-	}
-	// The command name (field 2) may hold spaces; fields count from its ')'.
-	s := string(b)
-	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
-	if len(f) < 13 {
-		return 0
-	}
-	utime, _ := strconv.ParseInt(f[11], 10, 64)
-	stime, _ := strconv.ParseInt(f[12], 10, 64)
-	return time.Duration(utime+stime) * clockTick
 }
 
 // findProc returns the pid of the first process whose command line holds
@@ -81,12 +63,12 @@ func (s *system) cpuProcs() []proc {
 func cpuUse(ps []proc, f func()) []time.Duration {
 	before := make([]time.Duration, len(ps))
 	for i, p := range ps {
-		before[i] = cpuTime(p.pid)
+		before[i] = procstat.CPU(p.pid)
 	}
 	f()
 	used := make([]time.Duration, len(ps))
 	for i, p := range ps {
-		used[i] = cpuTime(p.pid) - before[i]
+		used[i] = procstat.CPU(p.pid) - before[i]
 	}
 	return used
 }

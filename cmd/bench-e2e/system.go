@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -10,7 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -19,6 +17,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/wxposter/wxposter/finished"
+	"github.com/wxposter/wxposter/internal/procstat"
 	"github.com/wxposter/wxposter/storage"
 	"github.com/wxposter/wxposter/tasks"
 )
@@ -160,21 +159,7 @@ func waitHTTP(ctx context.Context, url string, ok200 bool) error {
 }
 
 // workerRSS is the worker's resident set size in bytes.
-func (s *system) workerRSS() int64 {
-	f, err := os.Open(fmt.Sprintf("/proc/%d/status", s.worker.Process.Pid))
-	if err != nil {
-		return 0
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "VmRSS:"); ok {
-			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
-			return kb << 10
-		}
-	}
-	return 0
-}
+func (s *system) workerRSS() int64 { return procstat.RSS(s.worker.Process.Pid) }
 
 // stop ends the processes it started and removes the bench's queue, keys
 // and bucket from the shared Redis and MinIO.
