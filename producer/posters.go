@@ -1,6 +1,7 @@
 package producer
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -59,19 +60,36 @@ func (s *Server) createPoster(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	var req posterRequest
-	if field, rule, ok := decodeJSON(w, r, &req); !ok {
+	body := getBody()
+	defer putBody(body)
+	if field, rule, ok := readJSONBody(w, r, body, maxBody); !ok {
 		invalid(w, field, rule)
 		return
 	}
-	if field, rule, err := s.resolveParams(r.Context(), &req); err != nil {
+	ctx := r.Context()
+	// The same body again (the button pressed twice): its job is known,
+	// and a poster already made is answered without decoding it again.
+	var notMade string // the job this request was found not made by
+	if id, key, ok := s.memo.job(ctx, body.Bytes(), s.template); ok {
+		if s.alreadyMade(ctx, id, key) {
+			writeJSON(w, http.StatusOK, jobView{ID: id, Status: statusSucceeded, URL: s.store.URL(key)})
+			return
+		}
+		notMade = id
+	}
+	var req posterRequest
+	if field, rule, ok := unmarshalStrict(body.Bytes(), &req); !ok {
+		invalid(w, field, rule)
+		return
+	}
+	if field, rule, err := s.resolveParams(ctx, &req); err != nil {
 		s.unavailable(w, r, "store the scene params", err)
 		return
 	} else if field != "" {
 		invalid(w, field, rule)
 		return
 	}
-	payload, field, rule, err := s.payload(r.Context(), &req)
+	payload, field, rule, err := s.payload(ctx, &req)
 	if err != nil {
 		s.unavailable(w, r, "look up the template", err)
 		return
@@ -80,7 +98,6 @@ func (s *Server) createPoster(w http.ResponseWriter, r *http.Request) {
 		invalid(w, field, rule)
 		return
 	}
-	ctx := r.Context()
 	if field, rule, err := s.storeParams(ctx, &req); err != nil {
 		s.unavailable(w, r, "store the scene params", err)
 		return
@@ -90,10 +107,13 @@ func (s *Server) createPoster(w http.ResponseWriter, r *http.Request) {
 	}
 	id := payload.JobID()
 	key := tasks.PosterKey(id, payload.PosterExt())
+	if req.Params == nil {
+		s.memo.remember(body.Bytes(), payload, id, key)
+	}
 
 	// A poster already made is answered at once (from memory, the finished
 	// record, else storage): no job, no WeChat call.
-	if s.alreadyMade(ctx, id, key) {
+	if id != notMade && s.alreadyMade(ctx, id, key) {
 		writeJSON(w, http.StatusOK, jobView{ID: id, Status: statusSucceeded, URL: s.store.URL(key)})
 		return
 	}
@@ -342,10 +362,34 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, v any) (field, rule stri
 
 // decodeJSONLimit is decodeJSON for a body of at most limit bytes.
 func decodeJSONLimit(w http.ResponseWriter, r *http.Request, v any, limit int64) (field, rule string, ok bool) {
+	buf := getBody()
+	defer putBody(buf)
+	if field, rule, ok := readJSONBody(w, r, buf, limit); !ok {
+		return field, rule, false
+	}
+	return unmarshalStrict(buf.Bytes(), v)
+}
+
+// readJSONBody reads r's body, which must be JSON (or untyped) and at most
+// limit bytes, into buf. On failure it returns the field to blame and the
+// rule.
+func readJSONBody(w http.ResponseWriter, r *http.Request, buf *bytes.Buffer, limit int64) (field, rule string, ok bool) {
 	if mt := r.Header.Get("Content-Type"); mt != "" && !strings.HasPrefix(mt, "application/json") {
 		return "body", "must be JSON (Content-Type: application/json)", false
 	}
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, limit))
+	if _, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, limit)); err != nil {
+		if maxErr := (*http.MaxBytesError)(nil); errors.As(err, &maxErr) {
+			return "body", fmt.Sprintf("must be at most %d bytes", limit), false
+		}
+		return "body", "could not be read: " + err.Error(), false
+	}
+	return "", "", true
+}
+
+// unmarshalStrict decodes b into v strictly: one object, known fields only,
+// right types. On failure it returns the field to blame and the rule.
+func unmarshalStrict(b []byte, v any) (field, rule string, ok bool) {
+	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	err := dec.Decode(v)
 	if err == nil && dec.More() {
@@ -359,10 +403,7 @@ func decodeJSONLimit(w http.ResponseWriter, r *http.Request, v any, limit int64)
 	if err == nil {
 		return "", "", true
 	}
-	var (
-		typeErr *json.UnmarshalTypeError
-		maxErr  *http.MaxBytesError
-	)
+	var typeErr *json.UnmarshalTypeError
 	switch {
 	case errors.As(err, &typeErr) && typeErr.Field == "":
 		return "body", "must be a JSON object", false
@@ -370,8 +411,6 @@ func decodeJSONLimit(w http.ResponseWriter, r *http.Request, v any, limit int64)
 		return "data", "must be an object whose values are JSON strings", false
 	case errors.As(err, &typeErr):
 		return typeErr.Field, "must be a JSON " + jsonKind(typeErr.Type.Kind().String()), false
-	case errors.As(err, &maxErr):
-		return "body", fmt.Sprintf("must be at most %d bytes", limit), false
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
 		return name, "is not a known field", false

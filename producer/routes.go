@@ -31,12 +31,6 @@ func (m *routeMux) HandleFunc(pattern string, h func(http.ResponseWriter, *http.
 // (e.g. "GET /v1/posters/{id}"; "/" is the catch-all 404).
 func (s *Server) Routes() []string { return slices.Clone(s.mux.patterns) }
 
-// route is the pattern that serves r ("" when none does).
-func (s *Server) route(r *http.Request) string {
-	_, pattern := s.mux.Handler(r)
-	return pattern
-}
-
 // RequestObserver is told about every request the server answers, by route
 // pattern (never the raw path), for metrics.
 type RequestObserver interface {

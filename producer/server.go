@@ -69,6 +69,7 @@ type Server struct {
 	// before the object store is asked (finished.go).
 	finishedCache *finished.Cache
 	made          *finished.Checker
+	memo          *requestMemo // the job of a poster request body seen before (memo.go)
 	stopListen    context.CancelFunc
 	observer      RequestObserver
 	extra         []extraRoute
@@ -157,6 +158,7 @@ func New(rdb redis.UniversalClient, store Objects, opts ...Option) *Server {
 		scenes:     scene.NewStore(rdb),
 		pacing:     pacing.New(rdb),
 		hub:        newWaiters(rdb),
+		memo:       newRequestMemo(0),
 
 		shareMaxAge:  24 * time.Hour,
 		loginPerAddr: 20,
@@ -221,9 +223,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			s.log.ErrorContext(r.Context(), "panic in handler", "panic", v, "path", r.URL.Path)
 			writeError(rec, http.StatusInternalServerError, "internal", "internal error", "")
 		}
-		took, route := time.Since(start), s.route(r)
-		s.log.Log(r.Context(), s.accessLogLevel(route, rec.status), "http", "method", r.Method, "path", r.URL.Path,
-			"status", rec.status, "took", took)
+		// The ServeMux set r.Pattern as it routed r: no second match.
+		took, route := time.Since(start), r.Pattern
+		// Checked first: the arguments of a line not logged (every cache
+		// hit, at info) would still be built.
+		if level := s.accessLogLevel(route, rec.status); s.log.Enabled(r.Context(), level) {
+			s.log.Log(r.Context(), level, "http", "method", r.Method, "path", r.URL.Path, "status", rec.status, "took", took)
+		}
 		if s.observer != nil {
 			s.observer.ObserveRequest(route, rec.status, took)
 		}
