@@ -44,14 +44,19 @@ func findProc(parts ...string) int {
 }
 
 // cpuProcs lists the processes of the system under test and the load
-// client itself; MinIO and Redis are found by their command lines.
+// client itself; the S3 server (MinIO or versitygw) and Redis are found by
+// their command lines.
 func (s *system) cpuProcs() []proc {
 	ps := []proc{}
 	for i, name := range []string{"sim", "worker", "producer"} {
 		ps = append(ps, proc{name, s.procs[i].Process.Pid})
 	}
-	if pid := findProc("minio", "server", env("WXPOSTER_MINIO_ENDPOINT", "127.0.0.1:9000")); pid != 0 {
-		ps = append(ps, proc{"minio", pid})
+	endpoint := env("WXPOSTER_MINIO_ENDPOINT", "127.0.0.1:9000")
+	for _, server := range [][]string{{"minio", "server", endpoint}, {"versitygw", endpoint}} {
+		if pid := findProc(server...); pid != 0 {
+			ps = append(ps, proc{server[0], pid})
+			break
+		}
 	}
 	if pid := findProc("redis-server", ":6379"); pid != 0 {
 		ps = append(ps, proc{"redis", pid})
@@ -86,4 +91,22 @@ func perPoster(ps []proc, used []time.Duration, n int) string {
 	}
 	fmt.Fprintf(&b, "= %.2f ms", float64(total)/1e6/float64(n))
 	return b.String()
+}
+
+// ceiling is the highest fresh ÷ bound ratio the box allows given what the
+// processes that are not wxposter (the S3 server, Redis, the simulator and
+// this load client) spent per poster: the ratio wxposter would reach if its
+// worker cost no more than the render and its producer nothing. bound is
+// the render-only bound's CPU per poster.
+func ceiling(ps []proc, used []time.Duration, n int, bound time.Duration) float64 {
+	if n == 0 {
+		return 0
+	}
+	var others time.Duration
+	for i, p := range ps {
+		if p.name != "worker" && p.name != "producer" {
+			others += used[i]
+		}
+	}
+	return float64(bound) / (float64(bound) + float64(others)/float64(n))
 }

@@ -9,8 +9,9 @@
 //     and half just after the fresh posters, averaged);
 //   - fresh posters/s end to end (codes already stored, every poster new;
 //     POST ?wait=30, one request per poster), and the CPU each process
-//     (simulator, worker, producer, MinIO, Redis, this load client) spent
-//     per fresh poster;
+//     (simulator, worker, producer, the S3 server, Redis, this load client)
+//     spent per fresh poster, and from that the ceiling: the best ratio to
+//     the bound the processes that are not wxposter leave it;
 //   - GET /healthz req/s at 50 connections;
 //   - cache-hit POST /v1/posters req/s at 50 connections, saturated, and
 //     p99 latency at 50 connections sending half the /healthz rate (at
@@ -67,7 +68,8 @@ type sample struct {
 	healthP99                   time.Duration // /healthz at the same paced rate: the machine's floor
 	idleP50, idleP99            time.Duration
 	rss                         int64
-	cpu                         string // CPU per fresh poster by process
+	cpu                         string  // CPU per fresh poster by process
+	ceiling                     float64 // the best fresh ÷ bound ratio the processes around wxposter allow
 }
 
 func main() {
@@ -82,7 +84,7 @@ func main() {
 	flag.IntVar(&o.idle, "idle", 40, "idle-latency samples per run")
 	flag.DurationVar(&o.dur, "duration", 8*time.Second, "measured time of each throughput phase")
 	flag.StringVar(&o.logLevel, "log-level", "info", "WXPOSTER_LOG_LEVEL of the processes")
-	flag.StringVar(&o.profiles, "profiles", "", "directory for CPU profiles of the worker (fresh posters) and producer (cache hits), last run")
+	flag.StringVar(&o.profiles, "profiles", "", "directory for CPU profiles of the last run: worker.pprof and producer-fresh.pprof (fresh posters), producer.pprof (cache hits)")
 	flag.BoolVar(&keepLogs, "keep", false, "keep the processes' logs")
 	flag.StringVar(&prebuilt, "bin", "", "a wxposter binary to measure instead of building ./cmd/wxposter (an older build, for a before/after in one sitting)")
 	flag.Parse()
@@ -147,10 +149,12 @@ func run(ctx context.Context, o options) error {
 		var cpu []time.Duration
 		sm.rss = s.peakRSS(func() {
 			s.profile(profileFile(last, o.profiles, "worker.pprof"), false, int(o.dur/time.Second), func() {
-				cpu = cpuUse(procs, func() {
-					fresh = closedLoop(ctx, o.clients, 2*time.Second, o.dur, func(ctx context.Context, w, i int) error {
-						_, err := s.make(ctx, body((w+i)%o.codes, fmt.Sprintf("用户%d-%d-%d", r, w, i)))
-						return err
+				s.profile(profileFile(last, o.profiles, "producer-fresh.pprof"), true, int(o.dur/time.Second), func() {
+					cpu = cpuUse(procs, func() {
+						fresh = closedLoop(ctx, o.clients, 2*time.Second, o.dur, func(ctx context.Context, w, i int) error {
+							_, err := s.make(ctx, body((w+i)%o.codes, fmt.Sprintf("用户%d-%d-%d", r, w, i)))
+							return err
+						})
 					})
 				})
 			})
@@ -158,6 +162,8 @@ func run(ctx context.Context, o options) error {
 		sm.fresh = fresh.rate()
 		sm.cpu = perPoster(procs, cpu, fresh.all)
 		sm.render = (before + renderBound(ctx, renderer, renderIn, o.dur/2).rate()) / 2
+		// The bound's CPU per poster: every core, busy, for 1/render s.
+		sm.ceiling = ceiling(procs, cpu, fresh.all, time.Duration(float64(runtime.GOMAXPROCS(0))/sm.render*float64(time.Second)))
 		sm.health = closedLoop(ctx, o.conns, time.Second, o.dur, func(ctx context.Context, _, _ int) error {
 			code, err := call(ctx, http.MethodGet, s.api+"/healthz", nil, nil)
 			if err == nil && code != http.StatusOK {
@@ -197,7 +203,7 @@ func run(ctx context.Context, o options) error {
 		fmt.Printf("%-3d %8.1f %7.1f %5.2f %9.0f %7.0f %5.2f %7s %7.0f %8s %7s %7s %7s %6.1f\n", r+1,
 			sm.render, sm.fresh, sm.fresh/sm.render, sm.health, sm.hits, sm.hits/sm.health, ms(sm.hitP99Sat),
 			sm.pacedRate, ms(sm.hitP99), ms(sm.healthP99), ms(sm.idleP50), ms(sm.idleP99), float64(sm.rss)/1e6)
-		fmt.Printf("    CPU per fresh poster (ms): %s\n", sm.cpu)
+		fmt.Printf("    CPU per fresh poster (ms): %s; ceiling %.2f\n", sm.cpu, sm.ceiling)
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
@@ -236,6 +242,8 @@ func report(samples []sample) {
 	healthP99 := time.Duration(med(func(s sample) float64 { return float64(s.healthP99) }))
 	fmt.Printf("  fresh posters/s / render-only bound  %6.1f / %6.1f, ratio %.2f   (target >= 0.60: %s)\n",
 		fresh, render, freshRatio, ok(freshRatio >= 0.6))
+	fmt.Printf("    ceiling set by S3 server, Redis, simulator and load client: %.2f (the ratio if the worker cost only its render and the producer nothing)\n",
+		med(func(s sample) float64 { return s.ceiling }))
 	fmt.Printf("  cache-hit POST/s / healthz/s         %6.0f / %6.0f, ratio %.2f   (target >= 0.50: %s)\n",
 		hits, health, hitRatio, ok(hitRatio >= 0.5))
 	fmt.Printf("  cache-hit p99, 50 conns at %5.0f/s   %s ms  (target <= 5 ms: %s; /healthz at that rate: %s ms; saturated: %s ms)\n",
