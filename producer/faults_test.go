@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -13,13 +11,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/wxposter/wxposter/internal/testenv"
 	"github.com/wxposter/wxposter/scene"
 	"github.com/wxposter/wxposter/tasks"
-	"github.com/wxposter/wxposter/wechat"
 )
 
 // deadStore is storage during an outage: every call fails.
@@ -42,16 +38,9 @@ func faultServer(t *testing.T, opts ...Option) (*Server, *httptest.Server, *redi
 	opt.ClientName = "wxp-test-" + testenv.ID(6)
 	rdb := redis.NewClient(opt)
 	t.Cleanup(func() { rdb.Close() })
-	queue := "ptest-" + testenv.ID(6)
-	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	s := New(rdb, deadStore{}, append([]Option{WithApps(wechat.App{AppID: testenv.AppID(), Secret: "s"}),
-		WithQueue(queue), WithLogger(quiet)}, opts...)...)
+	s := testServer(t, rdb, deadStore{}, opts...)
 	ts := httptest.NewServer(s)
-	t.Cleanup(func() {
-		ts.Close()
-		asynq.NewInspectorFromRedisClient(rdb).DeleteQueue(queue, true)
-		s.Close()
-	})
+	t.Cleanup(ts.Close)
 	return s, ts, rdb
 }
 

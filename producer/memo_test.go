@@ -2,20 +2,12 @@ package producer
 
 import (
 	"context"
-	"encoding/json"
-	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
-	"strings"
 	"testing"
-
-	"github.com/hibiken/asynq"
 
 	"github.com/wxposter/wxposter/internal/testenv"
 	"github.com/wxposter/wxposter/tasks"
 	"github.com/wxposter/wxposter/templates"
-	"github.com/wxposter/wxposter/wechat"
 )
 
 // TestRequestMemo: a poster request body seen before names its job without
@@ -27,29 +19,15 @@ func TestRequestMemo(t *testing.T) {
 	rdb := testenv.Redis(t)
 	store := testenv.Store(t)
 	ctx := context.Background()
-	queue := "memo-" + testenv.ID(4)
 	prefix := "test-" + testenv.ID(6) + ":template:"
 	tmpl := templates.NewStore(rdb, templates.WithKeyPrefix(prefix))
-	s := New(rdb, store, WithApps(wechat.App{AppID: testenv.AppID(), Secret: "s"}), WithQueue(queue),
-		WithTemplates(tmpl), WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
+	s := testServer(t, rdb, store, WithTemplates(tmpl))
 	t.Cleanup(func() {
-		s.Close()
-		_ = asynq.NewInspectorFromRedisClient(rdb).DeleteQueue(queue, true)
-		rdb.Del(ctx, tasks.WakeKey(queue))
 		for _, k := range rdb.Keys(ctx, prefix+"*").Val() {
 			rdb.Del(ctx, k)
 		}
 	})
-	post := func(body string) (int, jobView) {
-		t.Helper()
-		r := httptest.NewRequest(http.MethodPost, "/v1/posters", strings.NewReader(body))
-		r.Header.Set("Content-Type", "application/json")
-		w := httptest.NewRecorder()
-		s.ServeHTTP(w, r)
-		var j jobView
-		_ = json.Unmarshal(w.Body.Bytes(), &j)
-		return w.Code, j
-	}
+	post := func(body string) (int, jobView) { return postPoster(s, body) }
 	memoized := func(body string) string {
 		id, _, ok := s.memo.job(ctx, []byte(body), s.template)
 		if !ok {
