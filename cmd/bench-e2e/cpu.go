@@ -51,8 +51,7 @@ func (s *system) cpuProcs() []proc {
 	for i, name := range []string{"sim", "worker", "producer"} {
 		ps = append(ps, proc{name, s.procs[i].Process.Pid})
 	}
-	endpoint := env("WXPOSTER_MINIO_ENDPOINT", "127.0.0.1:9000")
-	for _, server := range [][]string{{"minio", "server", endpoint}, {"versitygw", endpoint}} {
+	for _, server := range [][]string{{"minio", "server", s.s3}, {"versitygw", s.s3}} {
 		if pid := findProc(server...); pid != 0 {
 			ps = append(ps, proc{server[0], pid})
 			break

@@ -57,7 +57,7 @@ const (
 type options struct {
 	runs, port, concurrency, clients, conns, codes, idle int
 	dur                                                  time.Duration
-	logLevel, profiles                                   string
+	logLevel, profiles, s3                               string
 }
 
 // sample is one run's measurements.
@@ -84,6 +84,8 @@ func main() {
 	flag.IntVar(&o.idle, "idle", 40, "idle-latency samples per run")
 	flag.DurationVar(&o.dur, "duration", 8*time.Second, "measured time of each throughput phase")
 	flag.StringVar(&o.logLevel, "log-level", "info", "WXPOSTER_LOG_LEVEL of the processes")
+	flag.StringVar(&o.s3, "s3", env("WXPOSTER_MINIO_ENDPOINT", "127.0.0.1:9000"),
+		"host:port of the S3 server (127.0.0.1:7170: the versitygw scripts/devenv.sh runs); keys from WXPOSTER_MINIO_ACCESS_KEY and _SECRET_KEY")
 	flag.StringVar(&o.profiles, "profiles", "", "directory for CPU profiles of the last run: worker.pprof and producer-fresh.pprof (fresh posters), producer.pprof (cache hits)")
 	flag.BoolVar(&keepLogs, "keep", false, "keep the processes' logs")
 	flag.StringVar(&prebuilt, "bin", "", "a wxposter binary to measure instead of building ./cmd/wxposter (an older build, for a before/after in one sitting)")
@@ -99,7 +101,7 @@ func main() {
 func run(ctx context.Context, o options) error {
 	fmt.Fprintf(os.Stderr, "bench-e2e: building and starting sim, worker (concurrency %d), producer on 127.0.0.1:%d-%d\n",
 		o.concurrency, o.port, o.port+2)
-	s, err := startSystem(ctx, o.port, o.concurrency, o.logLevel)
+	s, err := startSystem(ctx, o.port, o.concurrency, o.logLevel, o.s3)
 	if s != nil {
 		defer s.stop()
 	}

@@ -37,6 +37,7 @@ type system struct {
 	worker   *exec.Cmd
 	redisURL string
 	port     int
+	s3       string // the S3 server's host:port
 }
 
 func env(k, def string) string {
@@ -49,7 +50,7 @@ func env(k, def string) string {
 // startSystem builds wxposter and starts sim, worker and producer on
 // ports base (producer), base+1 (simulator), base+2 and base+3 (worker's
 // and producer's pprof).
-func startSystem(ctx context.Context, base, concurrency int, logLevel string) (*system, error) {
+func startSystem(ctx context.Context, base, concurrency int, logLevel, s3 string) (*system, error) {
 	dir, err := os.MkdirTemp("", "wxposter-bench-")
 	if err != nil {
 		return nil, err
@@ -60,6 +61,7 @@ func startSystem(ctx context.Context, base, concurrency int, logLevel string) (*
 		queue: "bench-" + id, bucket: "wxbench-" + id, appID: "wxbe" + randomID(6),
 		redisURL: env("WXPOSTER_REDIS_URL", "redis://127.0.0.1:6379/0"),
 		port:     base,
+		s3:       s3,
 	}
 	bin := filepath.Join(dir, "wxposter")
 	if prebuilt != "" {
@@ -77,7 +79,7 @@ func startSystem(ctx context.Context, base, concurrency int, logLevel string) (*
 	}
 	s.rdb = redis.NewClient(opt)
 	minio := storage.Config{
-		Endpoint:  env("WXPOSTER_MINIO_ENDPOINT", "127.0.0.1:9000"),
+		Endpoint:  s3,
 		AccessKey: env("WXPOSTER_MINIO_ACCESS_KEY", "wxposter"),
 		SecretKey: env("WXPOSTER_MINIO_SECRET_KEY", "wxposter-dev-secret"),
 		Bucket:    s.bucket,
