@@ -53,6 +53,8 @@ func (m *requestMemo) job(ctx context.Context, body []byte, lookup templateFunc)
 	if !ok {
 		return "", "", false
 	}
+	// The built-in default's version is compiled in: only a stored
+	// template can have changed since.
 	if j.template != "" && j.template != poster.DefaultTemplate {
 		t, err := lookup(ctx, j.template)
 		if err != nil || t.Version != j.version {

@@ -27,7 +27,6 @@ func TestRequestMemo(t *testing.T) {
 			rdb.Del(ctx, k)
 		}
 	})
-	post := func(body string) (int, jobView) { return postPoster(s, body) }
 	memoized := func(body string) string {
 		id, _, ok := s.memo.job(ctx, []byte(body), s.template)
 		if !ok {
@@ -38,20 +37,20 @@ func TestRequestMemo(t *testing.T) {
 
 	// The built-in template: kept once valid, answered as made only once made.
 	def := `{"template":"default","page":"pages/index/index","scene":"m:1","data":{"nickname":"小明"}}`
-	code, first := post(def)
+	code, first := postPoster(s, def)
 	if code != http.StatusAccepted || memoized(def) != first.ID {
 		t.Fatalf("first POST = %d %+v; memo has %q", code, first, memoized(def))
 	}
-	if code, again := post(def); code != http.StatusAccepted || again.ID != first.ID || again.Status != statusQueued {
+	if code, again := postPoster(s, def); code != http.StatusAccepted || again.ID != first.ID || again.Status != statusQueued {
 		t.Fatalf("the same body before its poster is made = %d %+v, want 202 queued %s", code, again, first.ID)
 	}
 	url := store.URL(tasks.PosterKey(first.ID, "jpg"))
 	s.finishedCache.Remember(url)
-	if code, hit := post(def); code != http.StatusOK || hit.ID != first.ID || hit.Status != statusSucceeded || hit.URL != url {
+	if code, hit := postPoster(s, def); code != http.StatusOK || hit.ID != first.ID || hit.Status != statusSucceeded || hit.URL != url {
 		t.Fatalf("the same body once made = %d %+v, want 200 succeeded %s", code, hit, url)
 	}
 	s.finishedCache.Forget(url) // deleted, say: no longer answered as made
-	if code, j := post(def); code != http.StatusAccepted || j.Status == statusSucceeded {
+	if code, j := postPoster(s, def); code != http.StatusAccepted || j.Status == statusSucceeded {
 		t.Fatalf("the same body once forgotten = %d %+v, want 202", code, j)
 	}
 
@@ -63,7 +62,7 @@ func TestRequestMemo(t *testing.T) {
 		body string
 		code int
 	}{{bad, http.StatusBadRequest}, {bad, http.StatusBadRequest}, {withParams, http.StatusAccepted}} {
-		if code, _ := post(tc.body); code != tc.code {
+		if code, _ := postPoster(s, tc.body); code != tc.code {
 			t.Fatalf("POST %s = %d, want %d", tc.body, code, tc.code)
 		}
 	}
@@ -79,7 +78,7 @@ func TestRequestMemo(t *testing.T) {
 		t.Fatal(err)
 	}
 	card := `{"template":"card","data":{"name":"小红"}}`
-	_, v1 := post(card)
+	_, v1 := postPoster(s, card)
 	if v1.ID == "" || memoized(card) != v1.ID {
 		t.Fatalf("card v1 = %+v; memo has %q", v1, memoized(card))
 	}
@@ -89,7 +88,7 @@ func TestRequestMemo(t *testing.T) {
 	if id := memoized(card); id != "" {
 		t.Fatalf("after the template's edit the memo still names %s", id)
 	}
-	_, v2 := post(card)
+	_, v2 := postPoster(s, card)
 	if v2.ID == "" || v2.ID == v1.ID || memoized(card) != v2.ID {
 		t.Fatalf("card v2 = %+v (v1 %s); memo has %q", v2, v1.ID, memoized(card))
 	}
@@ -99,7 +98,7 @@ func TestRequestMemo(t *testing.T) {
 	if id := memoized(card); id != "" {
 		t.Fatalf("after the template's deletion the memo still names %s", id)
 	}
-	if code, _ := post(card); code != http.StatusBadRequest {
+	if code, _ := postPoster(s, card); code != http.StatusBadRequest {
 		t.Fatalf("POST for a deleted template = %d, want 400", code)
 	}
 }
